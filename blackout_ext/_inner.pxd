@@ -1,0 +1,56 @@
+# cython: language_level=3
+"""Shared declarations of the blackout_ext training kernels.
+
+Life cycle of a :c:type:`TrainConfig`: ``init_config`` fills it from the model once per job
+(or once per epoch on the ``corpus_file`` path), the driver fills the index arrays for each
+batch of sentences, then ``run_sg`` / ``run_cbow`` train on that batch with the GIL released.
+"""
+from libc.stdint cimport uint64_t, uint32_t, int32_t
+
+ctypedef float REAL_t
+
+cdef enum LossMode:
+    LOSS_NCE = 1
+    LOSS_SAMPLED_SOFTMAX = 2
+    LOSS_BLACKOUT = 3
+    LOSS_SOFTMAX = 4
+
+cdef struct TrainConfig:
+    int loss                  # a LossMode
+    int size                  # vector dimensionality d
+    int negative              # samples per pair k
+    int vocab_size
+    int window
+    int shrink_windows
+    int cbow_mean
+    int compute_loss
+    int nce_learned           # 1: c = log Z is learned per input word (nce_log_z)
+    REAL_t alpha
+
+    REAL_t *syn0
+    REAL_t *syn1neg
+    REAL_t *lockf
+    uint32_t lockf_len
+    REAL_t *nce_log_z         # NULL unless nce_learned
+
+    const double *logq        # log q_w, exact, from the counts
+    double log_k              # log(k), for NCE's log(k q_w)
+    const uint64_t *alias_thr # Walker alias table: keep i if coin < alias_thr[i]
+    const int32_t *alias_idx  #                     else take alias_idx[i]
+    const uint32_t *sample_int
+
+    uint64_t rng              # this job's own RNG state
+
+    # per-thread work memory
+    REAL_t *neu1              # the input vector h
+    REAL_t *neu1e             # the input gradient
+    int32_t *cand             # candidates: cand[0] is the target
+    REAL_t *scores            # k + 1 scores, or |V| for the full softmax
+    double *gam               # gamma_w = dJ/ds_w per candidate
+
+    double loss_sum           # loss accumulated in this job
+    long long n_pairs         # predictions made in this job
+
+cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
+cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
+cdef uint32_t rng_next32(uint64_t *state) noexcept nogil

@@ -1,0 +1,631 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Training kernels for the output layers that gensim does not have.
+
+One driver per architecture (:c:func:`run_sg`, :c:func:`run_cbow`) builds the input vector
+``h`` of each (input, target) pair and calls :c:func:`pair_step`. That step draws the
+candidates, scores them and dispatches once, on the loss, to a small function that turns the
+scores into ``gamma_w = dJ/ds_w`` (``gammas_nce``, ``gammas_sampled_softmax``,
+``gammas_blackout``; the full softmax has its own BLAS step). The update is then the same for
+every loss::
+
+    neu1e += lr * gamma_w * u_w      # with u_w as it was before this pair
+    u_w   += lr * gamma_w * h
+
+The math, and the optimum each loss converges to, is in the project's ``losses`` notes.
+The kernel owns its RNG (xorshift64*, one state per job) and its sampler (a Walker alias
+table); it takes nothing from gensim's compiled modules, only BLAS from SciPy.
+"""
+import numpy as np
+cimport numpy as cnp
+from libc.math cimport exp, log, log1p, fabs
+from libc.string cimport memset
+from libc.stdint cimport uint64_t, uint32_t, int32_t
+from scipy.linalg.cython_blas cimport sdot, saxpy, sscal, sgemv, sger
+
+cnp.import_array()
+
+cdef int ONE = 1
+cdef REAL_t ONEF = <REAL_t>1.0
+cdef REAL_t ZEROF = <REAL_t>0.0
+
+cdef extern from *:
+    """
+    #define BO_MAX_REDRAWS 32
+    #define BO_SCORE_CLIP 1e4
+    #define BO_P_CLAMP (1.0 - 1e-10)
+    """
+    int BO_MAX_REDRAWS       # a sample that hits the target is redrawn at most this often, then dropped
+    double BO_SCORE_CLIP     # |s| beyond this is clipped: keeps exp() and its gradient finite
+    double BO_P_CLAMP        # p < 1 before log1p(-p) and 1 / (1 - p)
+
+LOSS_CODES = {
+    "nce": LOSS_NCE,
+    "sampled_softmax": LOSS_SAMPLED_SOFTMAX,
+    "blackout": LOSS_BLACKOUT,
+    "softmax": LOSS_SOFTMAX,
+}
+
+# ---------------------------------------------------------------------------------------------
+# RNG and sampler
+
+
+cdef inline uint64_t rng_next64(uint64_t *s) noexcept nogil:
+    # xorshift64* (Vigna, 2016): one state word per job, no locks
+    cdef uint64_t x = s[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    s[0] = x
+    return x * <uint64_t>0x2545F4914F6CDD1DULL
+
+
+cdef uint32_t rng_next32(uint64_t *state) noexcept nogil:
+    return <uint32_t>(rng_next64(state) >> 32)
+
+
+cdef inline uint64_t seed_state(uint64_t seed) noexcept nogil:
+    # splitmix64 scrambles the seed, so that nearby seeds give unrelated streams
+    cdef uint64_t z = seed + <uint64_t>0x9E3779B97F4A7C15ULL
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EBULL
+    z = z ^ (z >> 31)
+    return z if z != 0 else <uint64_t>0x9E3779B97F4A7C15ULL
+
+
+cdef inline int rng_below(uint64_t *s, int n) noexcept nogil:
+    return <int>((<uint64_t>rng_next32(s) * <uint64_t>n) >> 32)
+
+
+cdef inline int32_t draw_noise(TrainConfig *c) noexcept nogil:
+    # Walker alias: the high 32 bits pick a column, the low 32 bits toss its coin
+    cdef uint64_t r = rng_next64(&c.rng)
+    cdef uint64_t col = ((r >> 32) * <uint64_t>c.vocab_size) >> 32
+    if (r & <uint64_t>0xFFFFFFFFULL) < c.alias_thr[col]:
+        return <int32_t>col
+    return c.alias_idx[col]
+
+
+def build_alias_table(q):
+    """Build a Walker alias table for drawing from `q` in O(1).
+
+    Parameters
+    ----------
+    q : numpy.ndarray
+        Probabilities (float64, non-negative, summing to 1).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``thr`` (uint64): keep column ``i`` when a uniform 32-bit coin is below ``thr[i]``;
+        ``idx`` (int32): the column's alias otherwise.
+    """
+    cdef cnp.ndarray[double, ndim=1] scaled = np.ascontiguousarray(q, dtype=np.float64) * len(q)
+    cdef Py_ssize_t n = len(q), i, s, l, n_small = 0, n_large = 0
+    cdef cnp.ndarray[cnp.int64_t, ndim=1] small = np.empty(n, dtype=np.int64)
+    cdef cnp.ndarray[cnp.int64_t, ndim=1] large = np.empty(n, dtype=np.int64)
+    cdef cnp.ndarray[cnp.uint64_t, ndim=1] thr = np.empty(n, dtype=np.uint64)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.arange(n, dtype=np.int32)
+    cdef double two32 = 4294967296.0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[n_small] = i
+            n_small += 1
+        else:
+            large[n_large] = i
+            n_large += 1
+    while n_small > 0 and n_large > 0:
+        n_small -= 1
+        s = small[n_small]
+        l = large[n_large - 1]
+        thr[s] = <uint64_t>(scaled[s] * two32)
+        idx[s] = <int32_t>l
+        scaled[l] = (scaled[l] + scaled[s]) - 1.0
+        if scaled[l] < 1.0:
+            n_large -= 1
+            small[n_small] = l
+            n_small += 1
+    # what is left is 1 up to rounding: always keep it
+    for i in range(n_large):
+        thr[large[i]] = <uint64_t>1 << 32
+    for i in range(n_small):
+        thr[small[i]] = <uint64_t>1 << 32
+    return thr, idx
+
+
+def py_draw(thr, idx, Py_ssize_t n, seed):
+    """Draw `n` words with the kernel's own sampler (for tests)."""
+    cdef TrainConfig c
+    cdef cnp.ndarray[cnp.uint64_t, ndim=1] t = np.ascontiguousarray(thr, dtype=np.uint64)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] a = np.ascontiguousarray(idx, dtype=np.int32)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] out = np.empty(n, dtype=np.int32)
+    cdef Py_ssize_t i
+    c.alias_thr = &t[0]
+    c.alias_idx = &a[0]
+    c.vocab_size = len(t)
+    c.rng = seed_state(<uint64_t>seed)
+    for i in range(n):
+        out[i] = draw_noise(&c)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# One small step per loss: scores of the candidates in, gamma_w = dJ/ds_w out, loss (-J) back.
+
+
+cdef inline double clip_score(double s) noexcept nogil:
+    if s > BO_SCORE_CLIP:
+        return BO_SCORE_CLIP
+    if s < -BO_SCORE_CLIP:
+        return -BO_SCORE_CLIP
+    return s
+
+
+cdef inline double sigmoid(double x) noexcept nogil:
+    return 1.0 / (1.0 + exp(-x))
+
+
+cdef inline double softplus(double x) noexcept nogil:
+    # log(1 + exp(x)), without overflow
+    if x > 0:
+        return x + log1p(exp(-x))
+    return log1p(exp(x))
+
+
+cdef double gammas_nce(
+        const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
+        double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
+    # D_w = s_w - c - log(k q_w); target is cand[0], hits on it are kept as noise
+    cdef int i
+    cdef double d, loss = 0.0, gsum = 0.0
+    for i in range(n):
+        d = clip_score(s[i]) - log_z - log_k - logq[cand[i]]
+        if i == 0:
+            g[i] = sigmoid(-d)
+            if want_loss:
+                loss += softplus(-d)
+        else:
+            g[i] = -sigmoid(d)
+            if want_loss:
+                loss += softplus(d)
+        gsum += g[i]
+    dlogz[0] = -gsum
+    return loss
+
+
+cdef inline double weighted_softmax(
+        const REAL_t *s, const int32_t *cand, int n, const double *logq, double *p) noexcept nogil:
+    # p_w = exp(s_w - log q_w) / sum_l exp(s_l - log q_l); returns log p_t (t = cand[0])
+    cdef int i
+    cdef double m, z = 0.0
+    for i in range(n):
+        p[i] = clip_score(s[i]) - logq[cand[i]]
+    m = p[0]
+    for i in range(1, n):
+        if p[i] > m:
+            m = p[i]
+    for i in range(n):
+        p[i] = exp(p[i] - m)
+        z += p[i]
+    for i in range(n):
+        p[i] /= z
+    return (clip_score(s[0]) - logq[cand[0]]) - m - log(z)
+
+
+cdef double gammas_sampled_softmax(
+        const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
+        double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
+    cdef int i
+    cdef double log_pt = weighted_softmax(s, cand, n, logq, g)
+    for i in range(n):
+        g[i] = -g[i]
+    g[0] += 1.0
+    dlogz[0] = 0.0
+    return -log_pt
+
+
+cdef double gammas_blackout(
+        const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
+        double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
+    # J = log p_t + sum_j log(1 - p_j); A = sum_j p_j / (1 - p_j)  (Ji et al., 2016)
+    cdef int i
+    cdef double p, pc, a = 0.0, loss
+    cdef double log_pt = weighted_softmax(s, cand, n, logq, g)
+    loss = -log_pt
+    for i in range(1, n):
+        pc = g[i] if g[i] < BO_P_CLAMP else BO_P_CLAMP
+        a += pc / (1.0 - pc)
+        if want_loss:
+            loss -= log1p(-pc)
+    p = g[0]
+    g[0] = 1.0 - p + p * a
+    for i in range(1, n):
+        p = g[i]
+        pc = p if p < BO_P_CLAMP else BO_P_CLAMP
+        g[i] = -p * (1.0 + 1.0 / (1.0 - pc) - a)
+    dlogz[0] = 0.0
+    return loss
+
+
+ctypedef double (*gamma_fn)(
+    const REAL_t *, const int32_t *, int, const double *, double, double, int, double *, double *
+) noexcept nogil
+
+
+cdef inline gamma_fn gamma_function(int loss) noexcept nogil:
+    if loss == LOSS_NCE:
+        return gammas_nce
+    if loss == LOSS_BLACKOUT:
+        return gammas_blackout
+    return gammas_sampled_softmax
+
+
+cdef double softmax_gammas(REAL_t *s, int n, int32_t target, double lr) noexcept nogil:
+    # in place: s_w -> lr * (1[w == t] - P_w); returns -log P_t
+    cdef int i
+    cdef double m = clip_score(s[0]), z = 0.0, st
+    for i in range(1, n):
+        if clip_score(s[i]) > m:
+            m = clip_score(s[i])
+    for i in range(n):
+        z += exp(clip_score(s[i]) - m)
+    st = clip_score(s[target])
+    for i in range(n):
+        s[i] = <REAL_t>(-lr * exp(clip_score(s[i]) - m) / z)
+    s[target] += <REAL_t>lr
+    return -(st - m - log(z))
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared pair step
+
+
+cdef int draw_candidates(TrainConfig *c, int32_t target) noexcept nogil:
+    # cand[0] = t. NCE keeps draws equal to t ("hits kept"); the softmax-based losses redraw
+    # them, at most BO_MAX_REDRAWS times, and then drop that draw ("hits removed").
+    cdef int i, tries, n = 1
+    cdef int32_t w
+    c.cand[0] = target
+    for i in range(c.negative):
+        w = draw_noise(c)
+        if c.loss != LOSS_NCE:
+            tries = 0
+            while w == target and tries < BO_MAX_REDRAWS:
+                w = draw_noise(c)
+                tries += 1
+            if w == target:
+                continue
+        c.cand[n] = w
+        n += 1
+    return n
+
+
+cdef double update_with_candidates(
+        TrainConfig *c, const REAL_t *h, int n, double log_z, double *dlogz) noexcept nogil:
+    """Score cand[0:n], compute the gammas, update syn1neg rows and accumulate neu1e."""
+    cdef int i, size = c.size
+    cdef REAL_t coef
+    cdef REAL_t *row
+    cdef double loss
+    for i in range(n):
+        c.scores[i] = sdot(&size, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], &ONE, h, &ONE)
+    loss = gamma_function(c.loss)(
+        c.scores, c.cand, n, c.logq, c.log_k, log_z, c.compute_loss, c.gam, dlogz)
+    # two passes, so that a duplicate draw's neu1e term sees u_w as it was before this pair
+    for i in range(n):
+        coef = <REAL_t>(c.alpha * c.gam[i])
+        saxpy(&size, &coef, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], &ONE, c.neu1e, &ONE)
+    for i in range(n):
+        coef = <REAL_t>(c.alpha * c.gam[i])
+        saxpy(&size, &coef, h, &ONE, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], &ONE)
+    return loss
+
+
+cdef double softmax_step(TrainConfig *c, const REAL_t *h, int32_t target) noexcept nogil:
+    # O(|V| d) with BLAS. syn1neg is row-major |V| x d, i.e. a column-major d x |V| matrix A.
+    cdef int d = c.size, nv = c.vocab_size
+    cdef double loss
+    sgemv("T", &d, &nv, &ONEF, c.syn1neg, &d, <REAL_t *>h, &ONE, &ZEROF, c.scores, &ONE)
+    loss = softmax_gammas(c.scores, nv, target, c.alpha)
+    sgemv("N", &d, &nv, &ONEF, c.syn1neg, &d, c.scores, &ONE, &ONEF, c.neu1e, &ONE)
+    sger(&d, &nv, &ONEF, <REAL_t *>h, &ONE, c.scores, &ONE, c.syn1neg, &d)
+    return loss
+
+
+cdef inline double pair_step(
+        TrainConfig *c, const REAL_t *h, int32_t target, double log_z, double *dlogz) noexcept nogil:
+    """One prediction of `target` from `h`; neu1e must be zero on entry."""
+    c.n_pairs += 1
+    if c.loss == LOSS_SOFTMAX:
+        dlogz[0] = 0.0
+        return softmax_step(c, h, target)
+    return update_with_candidates(c, h, draw_candidates(c, target), log_z, dlogz)
+
+
+# ---------------------------------------------------------------------------------------------
+# One driver per architecture
+
+
+cdef inline void window_bounds(
+        TrainConfig *c, int i, int start, int end, int *j0, int *j1) noexcept nogil:
+    cdef int b = rng_below(&c.rng, c.window) if c.shrink_windows else 0
+    j0[0] = i - c.window + b
+    if j0[0] < start:
+        j0[0] = start
+    j1[0] = i + c.window + 1 - b
+    if j1[0] > end:
+        j1[0] = end
+
+
+cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
+    # as gensim: for each pair (centre i, context j), h = syn0[word j] predicts word i
+    cdef int s, i, j, j0, j1, size = c.size
+    cdef int32_t inp
+    cdef REAL_t *h
+    cdef REAL_t lockf
+    cdef double log_z = 0.0, dlogz = 0.0
+    for s in range(n_sent):
+        for i in range(bounds[s], bounds[s + 1]):
+            window_bounds(c, i, bounds[s], bounds[s + 1], &j0, &j1)
+            for j in range(j0, j1):
+                if j == i:
+                    continue
+                inp = idx[j]
+                h = &c.syn0[<Py_ssize_t>inp * size]
+                if c.nce_learned:
+                    log_z = c.nce_log_z[inp]
+                memset(c.neu1e, 0, size * sizeof(REAL_t))
+                c.loss_sum += pair_step(c, h, idx[i], log_z, &dlogz)
+                lockf = c.lockf[inp % c.lockf_len]
+                saxpy(&size, &lockf, c.neu1e, &ONE, h, &ONE)
+                if c.nce_learned:
+                    c.nce_log_z[inp] += <REAL_t>(c.alpha * dlogz)
+
+
+cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
+    # h = sum (cbow_mean=0) or mean (cbow_mean=1) of the context rows predicts the centre word.
+    # The learned NCE normaliser of a context is the mean of its words' normalisers.
+    cdef int s, i, j, j0, j1, count, size = c.size
+    cdef REAL_t inv_count, lockf
+    cdef double log_z, dlogz = 0.0
+    for s in range(n_sent):
+        for i in range(bounds[s], bounds[s + 1]):
+            window_bounds(c, i, bounds[s], bounds[s + 1], &j0, &j1)
+            memset(c.neu1, 0, size * sizeof(REAL_t))
+            count = 0
+            log_z = 0.0
+            for j in range(j0, j1):
+                if j == i:
+                    continue
+                count += 1
+                saxpy(&size, &ONEF, &c.syn0[<Py_ssize_t>idx[j] * size], &ONE, c.neu1, &ONE)
+                if c.nce_learned:
+                    log_z += c.nce_log_z[idx[j]]
+            if count == 0:
+                continue
+            inv_count = ONEF / count
+            if c.cbow_mean:
+                sscal(&size, &inv_count, c.neu1, &ONE)
+            log_z *= inv_count
+            memset(c.neu1e, 0, size * sizeof(REAL_t))
+            c.loss_sum += pair_step(c, c.neu1, idx[i], log_z, &dlogz)
+            if c.cbow_mean:
+                # dh/dx_j = 1/count for the mean
+                sscal(&size, &inv_count, c.neu1e, &ONE)
+            for j in range(j0, j1):
+                if j == i:
+                    continue
+                lockf = c.lockf[idx[j] % c.lockf_len]
+                saxpy(&size, &lockf, c.neu1e, &ONE, &c.syn0[<Py_ssize_t>idx[j] * size], &ONE)
+                if c.nce_learned:
+                    c.nce_log_z[idx[j]] += <REAL_t>(c.alpha * dlogz * inv_count)
+
+
+# ---------------------------------------------------------------------------------------------
+# Python side: filling the config, and the entry points
+
+
+class ThreadMemory:
+    """Per-thread work memory of the new kernels (gensim's ``work`` and ``neu1``, and more)."""
+
+    def __init__(self, size, negative, vocab_size, full_softmax):
+        self.neu1 = np.zeros(size, dtype=np.float32)
+        self.neu1e = np.zeros(size, dtype=np.float32)
+        self.cand = np.zeros(negative + 1, dtype=np.int32)
+        self.scores = np.zeros(max(negative + 1, vocab_size if full_softmax else 0), dtype=np.float32)
+        self.gam = np.zeros(negative + 1, dtype=np.float64)
+
+
+cdef REAL_t *float_ptr(object arr, str name) except NULL:
+    cdef cnp.ndarray a = arr
+    if a.dtype != np.float32 or not a.flags.c_contiguous:
+        raise TypeError("%s must be a C-contiguous float32 array" % name)
+    if not a.flags.writeable:
+        raise ValueError("%s is read-only (was the model loaded with mmap='r'?)" % name)
+    return <REAL_t *>cnp.PyArray_DATA(a)
+
+
+cdef void *const_ptr(object arr, object dtype, str name) except NULL:
+    cdef cnp.ndarray a = arr
+    if a.dtype != dtype or not a.flags.c_contiguous:
+        raise TypeError("%s must be a C-contiguous %s array" % (name, dtype))
+    return cnp.PyArray_DATA(a)
+
+
+cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed):
+    memset(c, 0, sizeof(TrainConfig))
+    c.loss = LOSS_CODES[model.loss]
+    c.size = model.wv.vector_size
+    c.negative = model.negative
+    c.vocab_size = len(model.wv)
+    c.window = model.window
+    c.shrink_windows = int(model.shrink_windows)
+    c.cbow_mean = model.cbow_mean
+    c.compute_loss = compute_loss
+    c.alpha = <REAL_t>alpha
+    c.syn0 = float_ptr(model.wv.vectors, "wv.vectors")
+    c.syn1neg = float_ptr(model.syn1neg, "syn1neg")
+    c.lockf = float_ptr(model.wv.vectors_lockf, "wv.vectors_lockf")
+    c.lockf_len = len(model.wv.vectors_lockf)
+    c.nce_learned = model.loss == "nce" and model.nce_normalizer == "learned"
+    if c.nce_learned:
+        c.nce_log_z = float_ptr(model.nce_log_z, "nce_log_z")
+    c.logq = <const double *>const_ptr(model.noise_logq, np.float64, "noise_logq")
+    c.log_k = log(max(model.negative, 1))
+    c.alias_thr = <const uint64_t *>const_ptr(model.noise_alias_thr, np.uint64, "noise_alias_thr")
+    c.alias_idx = <const int32_t *>const_ptr(model.noise_alias_idx, np.int32, "noise_alias_idx")
+    if model.wv.vectors.shape[0] < c.vocab_size or model.syn1neg.shape[0] < c.vocab_size \
+            or len(model.noise_logq) < c.vocab_size:
+        raise RuntimeError("model arrays are smaller than the vocabulary; call build_vocab() first")
+    if c.loss == LOSS_SOFTMAX and len(mem.scores) < c.vocab_size:
+        raise RuntimeError("thread memory too small for the full softmax")
+    c.neu1 = float_ptr(mem.neu1, "neu1")
+    c.neu1e = float_ptr(mem.neu1e, "neu1e")
+    c.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
+    c.scores = float_ptr(mem.scores, "scores")
+    c.gam = <double *>const_ptr(mem.gam, np.float64, "gam")
+    c.rng = seed_state(seed)
+
+
+cdef train_prepared(TrainConfig *c, int sg, const int32_t *idx, const int32_t *bounds, int n_sent):
+    with nogil:
+        if sg:
+            run_sg(c, idx, bounds, n_sent)
+        else:
+            run_cbow(c, idx, bounds, n_sent)
+
+
+def train_batch(model, sentences, double alpha, mem, int compute_loss, seed):
+    """Train on one job of sentences, with the new losses.
+
+    Parameters
+    ----------
+    model : :class:`~blackout_ext.Word2Vec`
+        The model, with ``loss`` one of the new losses.
+    sentences : list of list of str
+        The job.
+    alpha : float
+        Learning rate for this job.
+    mem : :class:`ThreadMemory`
+        The calling thread's work memory.
+    compute_loss : int
+        Whether to accumulate the loss.
+    seed : int
+        Seed of this job's RNG (subsampling, window shrinking, noise draws).
+
+    Returns
+    -------
+    (int, int, float, int)
+        Words trained on (in vocabulary and kept by subsampling), words seen, the job's loss
+        (double), and the number of predictions it made.
+    """
+    cdef TrainConfig c
+    init_config(&c, model, alpha, compute_loss, mem, <uint64_t>seed)
+    cdef dict key_to_index = model.wv.key_to_index
+    cdef Py_ssize_t raw = 0
+    for sent in sentences:
+        raw += len(sent)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.empty(max(raw, 1), dtype=np.int32)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] bounds = np.zeros(len(sentences) + 1, dtype=np.int32)
+    cdef int do_sample = bool(model.sample)
+    cdef const uint32_t[:] sample_int = model.wv.expandos['sample_int'] if do_sample else None
+    cdef int n = 0, n_sent = 0
+    cdef int32_t w
+    for sent in sentences:
+        if not sent:
+            continue
+        for token in sent:
+            word = key_to_index.get(token)
+            if word is None:
+                continue
+            w = word
+            if do_sample and sample_int[w] < rng_next32(&c.rng):
+                continue
+            idx[n] = w
+            n += 1
+        n_sent += 1
+        bounds[n_sent] = n
+    if n > 0:
+        train_prepared(&c, model.sg, &idx[0], &bounds[0], n_sent)
+    return n, raw, c.loss_sum, c.n_pairs
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel's own steps, callable from Python (for the gradient tests)
+
+
+def py_gammas(str loss, scores, logq=None, int negative=1, double log_z=0.0, int target=0):
+    """Gammas and loss of one pair, computed by the same C function training uses.
+
+    Parameters
+    ----------
+    loss : str
+        ``"nce"``, ``"sampled_softmax"``, ``"blackout"`` or ``"softmax"``.
+    scores : numpy.ndarray
+        For the sampled losses, the scores of the candidates, target first. For ``"softmax"``,
+        the scores of the whole vocabulary.
+    logq : numpy.ndarray, optional
+        log q of each candidate (sampled losses only).
+    negative : int, optional
+        k, for NCE's log(k q).
+    log_z : float, optional
+        NCE's c = log Z.
+    target : int, optional
+        Index of the target in `scores` (``"softmax"`` only).
+
+    Returns
+    -------
+    (numpy.ndarray, float, float)
+        gamma_w = dJ/ds_w for each entry of `scores`, the loss -J, and dJ/dc (NCE).
+    """
+    cdef cnp.ndarray[REAL_t, ndim=1] s = np.array(scores, dtype=np.float32)
+    cdef int n = len(s)
+    cdef cnp.ndarray[double, ndim=1] g = np.zeros(n, dtype=np.float64)
+    cdef cnp.ndarray[double, ndim=1] lq
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] cand = np.arange(n, dtype=np.int32)
+    cdef double dlogz = 0.0, value
+    if loss == "softmax":
+        value = softmax_gammas(&s[0], n, target, 1.0)
+        return s.astype(np.float64), value, 0.0
+    if loss not in LOSS_CODES:
+        raise ValueError("unknown loss %r" % loss)
+    lq = np.array(logq, dtype=np.float64)
+    value = gamma_function(LOSS_CODES[loss])(&s[0], &cand[0], n, &lq[0], log(negative), log_z, 1, &g[0], &dlogz)
+    return g, value, dlogz
+
+
+def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha, double log_z=0.0):
+    """Apply one pair's update with fixed candidates, as training does (for tests).
+
+    `syn1neg` is updated in place. Returns ``(neu1e, loss, dlogz)``.
+    For ``"softmax"`` the candidates are ignored: cand[0] is the target.
+    """
+    cdef TrainConfig c
+    cdef cnp.ndarray[REAL_t, ndim=2] u = syn1neg
+    cdef cnp.ndarray[REAL_t, ndim=1] hv = np.array(h, dtype=np.float32)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] cv = np.array(cand, dtype=np.int32)
+    cdef cnp.ndarray[double, ndim=1] lq = np.array(logq, dtype=np.float64)
+    cdef cnp.ndarray[REAL_t, ndim=1] neu1e = np.zeros(u.shape[1], dtype=np.float32)
+    cdef cnp.ndarray[REAL_t, ndim=1] scores = np.zeros(max(len(cv), u.shape[0]), dtype=np.float32)
+    cdef cnp.ndarray[double, ndim=1] gam = np.zeros(len(cv), dtype=np.float64)
+    cdef double dlogz = 0.0, value
+    if not u.flags.c_contiguous:
+        raise ValueError("syn1neg must be C-contiguous")
+    memset(&c, 0, sizeof(TrainConfig))
+    c.loss = LOSS_CODES[loss]
+    c.size = u.shape[1]
+    c.vocab_size = u.shape[0]
+    c.negative = negative
+    c.alpha = <REAL_t>alpha
+    c.compute_loss = 1
+    c.syn1neg = &u[0, 0]
+    c.logq = &lq[0]
+    c.log_k = log(negative)
+    c.cand = &cv[0]
+    c.scores = &scores[0]
+    c.gam = &gam[0]
+    c.neu1e = &neu1e[0]
+    if c.loss == LOSS_SOFTMAX:
+        value = softmax_step(&c, &hv[0], cv[0])
+    else:
+        value = update_with_candidates(&c, &hv[0], len(cv), log_z, &dlogz)
+    return neu1e, value, dlogz

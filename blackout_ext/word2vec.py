@@ -1,0 +1,482 @@
+"""Word2Vec with more output layers: BlackOut, NCE, sampled softmax and the full softmax.
+
+:class:`Word2Vec` is a drop-in replacement for :class:`gensim.models.Word2Vec`. Without the
+``loss`` argument it is gensim's model, trained by gensim's own kernels. With
+``loss="nce"``, ``"blackout"``, ``"sampled_softmax"`` or ``"softmax"`` it trains the output
+matrix ``syn1neg`` with this package's Cython kernels instead.
+
+Examples
+--------
+.. sourcecode:: pycon
+
+    >>> from gensim.test.utils import common_texts
+    >>> from blackout_ext import Word2Vec
+    >>> model = Word2Vec(common_texts, loss="blackout", negative=5, min_count=1, workers=1)
+    >>> vector = model.wv["computer"]
+
+"""
+import logging
+import math
+import numbers
+import threading
+
+import numpy as np
+from gensim.models import word2vec as gensim_word2vec
+from gensim.models.word2vec import MAX_WORDS_IN_BATCH
+
+from blackout_ext import _inner
+
+logger = logging.getLogger(__name__)
+
+GENSIM_LOSSES = ("ns", "hs")
+"""Output layers trained by gensim's own kernels."""
+NEW_LOSSES = ("nce", "sampled_softmax", "blackout", "softmax")
+"""Output layers trained by this package's kernels, all on ``syn1neg``."""
+LOSSES = GENSIM_LOSSES + NEW_LOSSES
+NCE_NORMALIZERS = ("fixed", "learned")
+SOFTMAX_WARN_VOCAB = 20000
+"""``loss="softmax"`` logs a warning on vocabularies larger than this."""
+
+_DERIVED_ATTRS = ("noise_logq", "noise_alias_thr", "noise_alias_idx")
+_DEFAULT_NEGATIVE = 5
+_LOSS_LOCK = threading.Lock()
+
+
+def resolve_output_layer(loss, hs, negative, nce_normalizer="fixed"):
+    """Check that `loss`, `hs`, `negative` and `nce_normalizer` agree, and fill in defaults.
+
+    Parameters
+    ----------
+    loss : str or None
+        One of :data:`LOSSES`, or None for gensim's own behaviour.
+    hs : {0, 1} or None
+        None means "not given".
+    negative : int or None
+        None means "not given".
+    nce_normalizer : {'fixed', 'learned'}
+        How NCE's normaliser ``c = log Z`` is handled.
+
+    Returns
+    -------
+    (str or None, int, int)
+        ``(loss, hs, negative)`` as the model stores them.
+
+    Raises
+    ------
+    ValueError
+        If a value is unknown or the combination contradicts itself.
+    """
+    if nce_normalizer not in NCE_NORMALIZERS:
+        raise ValueError(
+            f"unknown nce_normalizer {nce_normalizer!r}; choose one of {', '.join(map(repr, NCE_NORMALIZERS))}")
+    if nce_normalizer != "fixed" and loss != "nce":
+        raise ValueError(f"nce_normalizer={nce_normalizer!r} applies to loss='nce' only, not loss={loss!r}")
+    if hs is not None and hs not in (0, 1):
+        raise ValueError(f"hs must be 0 or 1, got {hs!r}")
+    if negative is not None and (not isinstance(negative, numbers.Integral) or isinstance(negative, bool)):
+        raise ValueError(f"negative must be an integer, got {negative!r}")
+    if loss is None:
+        return None, int(hs or 0), _DEFAULT_NEGATIVE if negative is None else int(negative)
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))}")
+    if loss == "hs":
+        if hs == 0:
+            raise ValueError("loss='hs' contradicts hs=0; leave hs unset")
+        if negative:
+            raise ValueError(f"loss='hs' contradicts negative={negative}: hierarchical softmax draws no samples; "
+                             "leave negative unset")
+        return "hs", 1, 0
+    if hs:
+        raise ValueError(f"loss={loss!r} contradicts hs=1; leave hs unset (or use loss='hs')")
+    negative = _DEFAULT_NEGATIVE if negative is None else int(negative)
+    if negative < 1:
+        what = "the size of syn1neg's sampling buffer" if loss == "softmax" else "the number of noise samples k"
+        raise ValueError(f"loss={loss!r} needs negative >= 1 ({what}), got negative={negative}")
+    return loss, 0, negative
+
+
+def check_ns_exponent(ns_exponent):
+    """Refuse an `ns_exponent` that is not a finite number."""
+    try:
+        value = float(ns_exponent)
+    except (TypeError, ValueError):
+        raise ValueError(f"ns_exponent must be a finite number, got {ns_exponent!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"ns_exponent must be a finite number, got {ns_exponent!r}")
+    return value
+
+
+def noise_log_probabilities(counts, ns_exponent):
+    """Exact ``log q_w`` for ``q_w = count_w ** ns_exponent / sum(count ** ns_exponent)``.
+
+    Computed in float64 from the counts (never from gensim's integer ``cum_table``, which
+    rounds rare words to ``q = 0``). A count below 1 is taken as 1.
+    """
+    log_weights = float(ns_exponent) * np.log(np.maximum(np.asarray(counts, dtype=np.float64), 1.0))
+    top = log_weights.max()
+    return log_weights - (top + np.log(np.exp(log_weights - top).sum()))
+
+
+class _LossProxy:
+    """Stands in for the model when calling gensim's kernels, so that each job's loss starts at 0.
+
+    gensim's kernels copy ``model.running_training_loss`` in, add the job's loss in float32 and
+    copy it out again, so concurrent jobs overwrite each other's updates. Through this proxy a
+    job only ever sees its own loss, which the model then adds under a lock.
+    """
+
+    __slots__ = ("_model", "running_training_loss")
+
+    def __init__(self, model):
+        self._model = model
+        self.running_training_loss = 0.0
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+class Word2Vec(gensim_word2vec.Word2Vec):
+    def __init__(
+            self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
+            max_vocab_size=None, sample=1e-3, seed=1, workers=3, min_alpha=0.0001,
+            sg=0, hs=None, negative=None, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
+            trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
+            comment=None, max_final_vocab=None, shrink_windows=True, loss=None, nce_normalizer="fixed",
+    ):
+        """Word2Vec with a choice of output layer.
+
+        Every parameter of :class:`gensim.models.Word2Vec` keeps its meaning and default; only
+        those that differ or are new are listed here.
+
+        Parameters
+        ----------
+        loss : {None, 'ns', 'hs', 'nce', 'sampled_softmax', 'blackout', 'softmax'}, optional
+            The output layer and its training objective.
+
+            * None (default): exactly gensim's behaviour, chosen by `hs` and `negative`.
+            * ``'ns'``: negative sampling, gensim's kernel.
+            * ``'hs'``: hierarchical softmax, gensim's kernel (`negative` must be left unset).
+            * ``'nce'``: noise-contrastive estimation, scores ``D_w = s_w - c - log(k q_w)``.
+              Draws equal to the target are kept as noise.
+            * ``'sampled_softmax'``: importance sampling, a softmax over the target and `negative`
+              draws with logits ``s_w - log q_w``.
+            * ``'blackout'``: BlackOut (Ji et al., 2016), the same weighted softmax plus the
+              discriminative term ``sum_j log(1 - p_j)``.
+            * ``'softmax'``: the exact full softmax over the vocabulary, O(|V| d) per prediction.
+
+            For ``'sampled_softmax'`` and ``'blackout'``, a draw equal to the target is redrawn
+            (at most 32 times, then dropped). The new losses train ``syn1neg``.
+        hs : {0, 1}, optional
+            As in gensim (default 0). Must agree with `loss` when both are given.
+        negative : int, optional
+            As in gensim (default 5): with the sampled losses, the number of noise samples k
+            per prediction. Must be >= 1 with any loss but ``'hs'``.
+        ns_exponent : float, optional
+            Exponent of the noise distribution ``q ∝ count ** ns_exponent``. Must be finite.
+        nce_normalizer : {'fixed', 'learned'}, optional
+            For ``loss='nce'``: ``'fixed'`` uses ``c = log Z = 0`` (self-normalised);
+            ``'learned'`` learns one ``c`` per input word, stored in ``nce_log_z``. For CBOW the
+            context's ``c`` is the mean of its words' values.
+
+        Raises
+        ------
+        ValueError
+            On an unknown `loss`, a contradictory `hs`/`negative`, or a non-finite `ns_exponent`.
+
+        Notes
+        -----
+        CBOW with ``cbow_mean=1`` divides the input gradient by the number of context words,
+        which is the exact gradient of the mean; the sum (``cbow_mean=0``) passes it
+        undivided. gensim's own ``ns``/``hs`` kernels keep their historic scaling.
+
+        """
+        self.loss, hs, negative = resolve_output_layer(loss, hs, negative, nce_normalizer)
+        check_ns_exponent(ns_exponent)
+        self.nce_normalizer = nce_normalizer
+        self.nce_log_z = None
+        for name in _DERIVED_ATTRS:
+            setattr(self, name, None)
+        if self.loss in NEW_LOSSES and int(window) < 1:
+            raise ValueError(f"window must be >= 1, got {window}")
+        if int(vector_size) < 1:
+            raise ValueError(f"vector_size must be >= 1, got {vector_size}")
+        super().__init__(
+            sentences=sentences, corpus_file=corpus_file, vector_size=vector_size, alpha=alpha, window=window,
+            min_count=min_count, max_vocab_size=max_vocab_size, sample=sample, seed=seed, workers=workers,
+            min_alpha=min_alpha, sg=sg, hs=hs, negative=negative, ns_exponent=ns_exponent, cbow_mean=cbow_mean,
+            hashfxn=hashfxn, epochs=epochs, null_word=null_word, trim_rule=trim_rule, sorted_vocab=sorted_vocab,
+            batch_words=batch_words, compute_loss=compute_loss, callbacks=callbacks, comment=comment,
+            max_final_vocab=max_final_vocab, shrink_windows=shrink_windows,
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # state of the new output layers
+
+    @property
+    def uses_new_kernels(self):
+        """bool: True when `loss` is one of this package's output layers."""
+        return self.loss in NEW_LOSSES
+
+    @property
+    def nce_learned(self):
+        """bool: True for NCE with a learned normaliser."""
+        return self.loss == "nce" and self.nce_normalizer == "learned"
+
+    def make_cum_table(self, domain=2**31 - 1):
+        """Build gensim's ``cum_table``, then this package's noise tables (``log q``, alias table)."""
+        super().make_cum_table(domain=domain)
+        if self.uses_new_kernels:
+            self.build_noise_tables()
+
+    def build_noise_tables(self):
+        """Compute ``noise_logq`` (exact, float64) and the alias table from the vocabulary counts."""
+        counts = self.wv.expandos['count'][:len(self.wv)] if len(self.wv) else np.zeros(0)
+        if len(counts) == 0:
+            self.noise_logq = np.zeros(0, dtype=np.float64)
+            self.noise_alias_thr = np.zeros(0, dtype=np.uint64)
+            self.noise_alias_idx = np.zeros(0, dtype=np.int32)
+            return
+        self.noise_logq = noise_log_probabilities(counts, self.ns_exponent)
+        self.noise_alias_thr, self.noise_alias_idx = _inner.build_alias_table(np.exp(self.noise_logq))
+        self._noise_state = (len(self.wv), float(self.ns_exponent))
+
+    def _ensure_noise_tables(self):
+        if getattr(self, '_noise_state', None) != (len(self.wv), float(self.ns_exponent)) \
+                or self.noise_logq is None:
+            self.build_noise_tables()
+
+    def init_weights(self):
+        """Reset all weights, the learned NCE normalisers (zero) included."""
+        super().init_weights()
+        if self.nce_learned:
+            self.nce_log_z = np.zeros(len(self.wv), dtype=np.float32)
+
+    def update_weights(self):
+        """Grow the weights for new words; new words' NCE normalisers start at zero."""
+        super().update_weights()
+        if self.nce_learned:
+            self.update_weights_nce_log_z()
+
+    def estimate_memory(self, vocab_size=None, report=None):
+        """Estimate the memory the model needs, the new output layers' arrays included.
+
+        Parameters
+        ----------
+        vocab_size : int, optional
+            Number of unique tokens in the vocabulary.
+        report : dict of (str, int), optional
+            A dictionary from string representations of the model's memory consuming members to
+            their size in bytes.
+
+        Returns
+        -------
+        dict of (str, int)
+            Sizes in bytes, with ``'total'``.
+        """
+        vocab_size = vocab_size or len(self.wv)
+        report = super().estimate_memory(vocab_size=vocab_size, report=report)
+        extra = {}
+        if self.uses_new_kernels:
+            extra['noise_tables'] = vocab_size * (8 + 8 + 4)  # log q, alias threshold, alias index
+        if self.nce_learned:
+            extra['nce_log_z'] = vocab_size * 4
+        if self.loss == "softmax":
+            extra['softmax_scores'] = vocab_size * 4 * self.workers
+        report.update(extra)
+        report['total'] += sum(extra.values())
+        return report
+
+    # ------------------------------------------------------------------------------------------
+    # training
+
+    def _check_training_sanity(self, epochs=0, total_examples=None, total_words=None, **kwargs):
+        resolve_output_layer(self.loss, self.hs, self.negative, self.nce_normalizer)
+        check_ns_exponent(self.ns_exponent)
+        super()._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words, **kwargs)
+        for name, array in self._trainable_arrays():
+            if not array.flags.writeable:
+                raise RuntimeError(
+                    f"cannot train: {name} is read-only (was the model loaded with mmap='r'?). "
+                    "Load it with mmap=None to train it further.")
+        if self.uses_new_kernels:
+            self._ensure_noise_tables()
+            if self.syn1neg.shape != (len(self.wv), self.layer1_size):
+                raise RuntimeError(f"syn1neg has shape {self.syn1neg.shape}, expected "
+                                   f"{(len(self.wv), self.layer1_size)}; call build_vocab() before train()")
+        if self.nce_learned and (self.nce_log_z is None or len(self.nce_log_z) != len(self.wv)):
+            self.update_weights_nce_log_z()
+        if self.loss == "softmax" and len(self.wv) > SOFTMAX_WARN_VOCAB:
+            logger.warning(
+                "loss='softmax' costs O(|V| d) per prediction: %i x %i = %.1e multiply-adds, about %ix the "
+                "work of negative=%i. Consider loss='sampled_softmax' or 'blackout'.",
+                len(self.wv), self.layer1_size, 3.0 * len(self.wv) * self.layer1_size,
+                len(self.wv) // (self.negative + 1), self.negative)
+
+    def update_weights_nce_log_z(self):
+        """Make ``nce_log_z`` match the vocabulary (zeros for words it lacks)."""
+        old = self.nce_log_z if self.nce_log_z is not None else np.zeros(0, dtype=np.float32)
+        grown = np.zeros(len(self.wv), dtype=np.float32)
+        grown[:min(len(old), len(grown))] = old[:len(grown)]
+        self.nce_log_z = grown
+
+    def _trainable_arrays(self):
+        candidates = [("wv.vectors", getattr(self.wv, 'vectors', None)),
+                      ("wv.vectors_lockf", getattr(self.wv, 'vectors_lockf', None)),
+                      ("syn1neg", getattr(self, 'syn1neg', None)),
+                      ("syn1", getattr(self, 'syn1', None)),
+                      ("nce_log_z", getattr(self, 'nce_log_z', None))]
+        return [(name, a) for name, a in candidates if isinstance(a, np.ndarray)]
+
+    def _get_thread_working_mem(self):
+        if not self.uses_new_kernels:
+            return super()._get_thread_working_mem()
+        return _inner.ThreadMemory(self.layer1_size, self.negative, len(self.wv), self.loss == "softmax")
+
+    def _next_job_seed(self):
+        high, low = self.random.randint(0, 2**31, size=2)
+        return (int(high) << 31) | int(low)
+
+    def _add_training_loss(self, job_loss):
+        with _LOSS_LOCK:
+            self.running_training_loss += float(job_loss)
+
+    def _do_train_job(self, sentences, alpha, inits):
+        """Train on one job of sentences.
+
+        Parameters
+        ----------
+        sentences : iterable of list of str
+            Corpus chunk to be used in this training batch.
+        alpha : float
+            The learning rate used in this batch.
+        inits : object
+            The worker thread's private work memory.
+
+        Returns
+        -------
+        (int, int)
+            Effective word count (in vocabulary, kept by subsampling), total word count.
+        """
+        if self.uses_new_kernels:
+            tally, raw, job_loss, _ = _inner.train_batch(
+                self, sentences, alpha, inits, int(self.compute_loss), self._next_job_seed())
+        else:
+            if not self.compute_loss:
+                return super()._do_train_job(sentences, alpha, inits)
+            proxy = _LossProxy(self)
+            work, neu1 = inits
+            if self.sg:
+                tally = gensim_word2vec.train_batch_sg(proxy, sentences, alpha, work, True)
+            else:
+                tally = gensim_word2vec.train_batch_cbow(proxy, sentences, alpha, work, neu1, True)
+            raw = self._raw_word_count(sentences)
+            job_loss = proxy.running_training_loss
+        if self.compute_loss:
+            self._add_training_loss(job_loss)
+        return tally, raw
+
+    def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, total_examples=None, total_words=None,
+                                callbacks=(), **kwargs):
+        if self.uses_new_kernels:
+            raise NotImplementedError(f"corpus_file is not supported yet with loss={self.loss!r}")
+        return super()._train_epoch_corpusfile(
+            corpus_file, cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words,
+            callbacks=callbacks, **kwargs)
+
+    # ------------------------------------------------------------------------------------------
+    # prediction
+
+    def predict_output_word(self, context_words_list, topn=10):
+        """Get the probability distribution of the centre word given context words.
+
+        Works for every loss that trains ``syn1neg``; the softmax subtracts its maximum, so it
+        never overflows.
+
+        Parameters
+        ----------
+        context_words_list : list of str
+            List of context words.
+        topn : int, optional
+            Return `topn` words and their probabilities.
+
+        Returns
+        -------
+        list of (str, float)
+            `topn` length list of tuples of (word, probability).
+        """
+        if not self.negative:
+            raise RuntimeError(
+                "predict_output_word needs the output matrix syn1neg: train with negative > 0 "
+                "(any loss but 'hs').")
+        if not hasattr(self.wv, 'vectors') or getattr(self, 'syn1neg', None) is None:
+            raise RuntimeError("Parameters required for predicting the output words not found.")
+        word2_indices = [self.wv.get_index(w) for w in context_words_list if w in self.wv]
+        if not word2_indices:
+            logger.warning("All the input context words are out-of-vocabulary for the current model.")
+            return None
+        l1 = np.sum(self.wv.vectors[word2_indices], axis=0, dtype=np.float64)
+        if self.cbow_mean:
+            l1 /= len(word2_indices)
+        scores = self.syn1neg.astype(np.float64, copy=False) @ l1
+        prob_values = np.exp(scores - scores.max())
+        prob_values /= prob_values.sum()
+        top_indices = np.argsort(-prob_values, kind='stable')[:topn]
+        return [(self.wv.index_to_key[index1], float(prob_values[index1])) for index1 in top_indices]
+
+    # ------------------------------------------------------------------------------------------
+    # persistence
+
+    def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
+        # derived tables are rebuilt on load, never pickled
+        ignore = frozenset(ignore) | frozenset(_DERIVED_ATTRS) | {'_noise_state'}
+        return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
+
+    def _load_specials(self, *args, **kwargs):
+        _set_missing_defaults(self)
+        super()._load_specials(*args, **kwargs)
+
+    @classmethod
+    def load(cls, *args, **kwargs):
+        """Load a model saved with :meth:`save`; a plain gensim ``Word2Vec`` model is upgraded.
+
+        Parameters
+        ----------
+        fname : str
+            Path to the saved file.
+
+        Returns
+        -------
+        :class:`~blackout_ext.Word2Vec`
+            The model. One saved by gensim comes back with ``loss=None`` and trains as it did.
+        """
+        model = super().load(*args, **kwargs)
+        if not isinstance(model, cls):
+            model = cls.from_gensim(model)
+        return model
+
+    @classmethod
+    def from_gensim(cls, model):
+        """Adopt a :class:`gensim.models.Word2Vec` as this class, with ``loss=None``.
+
+        The arrays are shared, not copied: `model` should not be used afterwards.
+        """
+        if not isinstance(model, gensim_word2vec.Word2Vec):
+            raise TypeError(f"expected a gensim Word2Vec model, got {type(model).__name__}")
+        model.__class__ = cls
+        _set_missing_defaults(model)
+        return model
+
+    def __str__(self):
+        text = super().__str__()
+        if self.loss is not None:
+            text = text[:-1] + f", loss={self.loss}>"
+        return text
+
+
+def _set_missing_defaults(model):
+    for name, default in (("loss", None), ("nce_normalizer", "fixed"), ("nce_log_z", None)):
+        if not hasattr(model, name):
+            setattr(model, name, default)
+    for name in _DERIVED_ATTRS:
+        if not hasattr(model, name):
+            setattr(model, name, None)
