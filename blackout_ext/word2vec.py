@@ -15,6 +15,7 @@ Examples
     >>> vector = model.wv["computer"]
 
 """
+import contextlib
 import logging
 import math
 import numbers
@@ -25,6 +26,7 @@ from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
 from blackout_ext import _inner
+from blackout_ext._blas import single_threaded_blas
 
 logger = logging.getLogger(__name__)
 
@@ -288,6 +290,19 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
     # ------------------------------------------------------------------------------------------
     # training
+
+    def train(self, *args, **kwargs):
+        """Train the model; the parameters are those of :meth:`gensim.models.Word2Vec.train`.
+
+        Returns
+        -------
+        (int, int)
+            Tuple of (effective word count after ignoring unknown words and sentence length
+            trimming, total word count).
+        """
+        blas = single_threaded_blas() if self.loss == "softmax" else contextlib.nullcontext()
+        with blas:
+            return super().train(*args, **kwargs)
 
     def _check_training_sanity(self, epochs=0, total_examples=None, total_words=None, **kwargs):
         resolve_output_layer(self.loss, self.hs, self.negative, self.nce_normalizer)

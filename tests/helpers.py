@@ -1,0 +1,45 @@
+"""Helpers shared by the tests."""
+import numpy as np
+from gensim.models.callbacks import CallbackAny2Vec
+
+# Related pairs that a model trained on the Lee corpus should place near each other.
+LEE_PAIRS = [
+    ("israeli", "palestinian"), ("afghanistan", "taliban"), ("police", "arrested"),
+    ("president", "bush"), ("fire", "fires"), ("australia", "australian"), ("man", "woman"),
+    ("sydney", "melbourne"), ("monday", "tuesday"), ("hamas", "arafat"), ("qantas", "airline"),
+    ("bin", "laden"),
+]
+
+ARCHS = {
+    "sg": dict(sg=1),
+    "cbow_mean": dict(sg=0, cbow_mean=1, alpha=0.05),
+    "cbow_sum": dict(sg=0, cbow_mean=0, alpha=0.01),
+}
+
+
+class EpochLoss(CallbackAny2Vec):
+    """Records the training loss of each epoch (gensim's counter is cumulative within train())."""
+
+    def __init__(self):
+        self.cumulative = []
+
+    def on_train_begin(self, model):
+        self.cumulative = []
+
+    def on_epoch_end(self, model):
+        self.cumulative.append(model.get_latest_training_loss())
+
+    @property
+    def per_epoch(self):
+        return np.diff([0.0] + self.cumulative)
+
+
+def partner_ranks(model, pairs=LEE_PAIRS):
+    """Rank of each pair's second word among the first word's neighbours (0 = nearest)."""
+    ranks = []
+    for a, b in pairs:
+        if a not in model.wv or b not in model.wv:
+            continue
+        sims = model.wv.most_similar(a, topn=len(model.wv))
+        ranks.append([w for w, _ in sims].index(b))
+    return np.array(ranks)

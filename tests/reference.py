@@ -1,0 +1,59 @@
+"""A small NumPy reference of every new loss, written from the notes, independent of the kernels.
+
+Each function returns the loss ``-J`` of one prediction from the scores ``s`` of its
+candidates (target first) or, for the full softmax, of the whole vocabulary.
+"""
+import numpy as np
+
+
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def loss_nce(s, logq, k, log_z=0.0):
+    d = s - log_z - np.log(k) - logq
+    # -log sigma(D_t) - sum_j log sigma(-D_j)
+    return np.logaddexp(0.0, -d[0]) + np.sum(np.logaddexp(0.0, d[1:]))
+
+
+def loss_sampled_softmax(s, logq, k=None, log_z=0.0):
+    o = s - logq
+    return -(o[0] - logsumexp(o))
+
+
+def loss_blackout(s, logq, k=None, log_z=0.0):
+    o = s - logq
+    p = np.exp(o - logsumexp(o))
+    return -np.log(p[0]) - np.sum(np.log1p(-p[1:]))
+
+
+def loss_softmax(s, target):
+    return -(s[target] - logsumexp(s))
+
+
+SAMPLED_LOSSES = {
+    "nce": loss_nce,
+    "sampled_softmax": loss_sampled_softmax,
+    "blackout": loss_blackout,
+}
+
+
+def numeric_gradient(f, x, eps=1e-6):
+    """Central finite differences of a scalar function `f` at `x` (float64)."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        step = np.zeros_like(x)
+        step[i] = eps
+        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad
+
+
+def pair_update(syn1neg, h, cand, gammas, lr):
+    """The update of the notes: neu1e from the rows as they were, then each row moves."""
+    syn1neg = syn1neg.astype(np.float64)
+    neu1e = lr * np.sum(gammas[:, None] * syn1neg[cand], axis=0)
+    for w, g in zip(cand, gammas):
+        syn1neg[w] += lr * g * h
+    return syn1neg, neu1e

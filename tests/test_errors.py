@@ -1,0 +1,62 @@
+"""Impossible parameters get a clear exception that names the problem."""
+import math
+
+import pytest
+
+from blackout_ext import Word2Vec
+from blackout_ext.word2vec import LOSSES
+
+
+def test_unknown_loss_lists_the_choices():
+    with pytest.raises(ValueError) as info:
+        Word2Vec(loss="blackhole")
+    message = str(info.value)
+    assert "blackhole" in message
+    for loss in LOSSES:
+        assert repr(loss) in message
+
+
+@pytest.mark.parametrize("loss", ["nce", "blackout", "sampled_softmax", "softmax"])
+@pytest.mark.parametrize("negative", [0, -3])
+def test_negative_below_one_is_refused(loss, negative):
+    with pytest.raises(ValueError, match=f"negative >= 1.*negative={negative}"):
+        Word2Vec(loss=loss, negative=negative)
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(loss="nce", hs=1), "contradicts hs=1"),
+    (dict(loss="blackout", hs=1, negative=5), "contradicts hs=1"),
+    (dict(loss="hs", negative=5), "contradicts negative=5"),
+    (dict(loss="hs", hs=0), "contradicts hs=0"),
+    (dict(loss="ns", hs=1), "contradicts hs=1"),
+    (dict(loss="ns", negative=0), "negative >= 1"),
+    (dict(loss="blackout", nce_normalizer="learned"), "applies to loss='nce' only"),
+    (dict(loss="nce", nce_normalizer="floating"), "unknown nce_normalizer"),
+    (dict(loss="nce", negative=2.5), "negative must be an integer"),
+])
+def test_contradictions_are_refused(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        Word2Vec(**kwargs)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "x"])
+@pytest.mark.parametrize("loss", [None, "nce"])
+def test_non_finite_ns_exponent_is_refused(value, loss):
+    with pytest.raises(ValueError, match="ns_exponent must be a finite number"):
+        Word2Vec(loss=loss, ns_exponent=value)
+
+
+def test_changing_parameters_after_construction_is_checked_at_train(small_corpus):
+    model = Word2Vec(small_corpus, loss="nce", min_count=3, workers=1, epochs=1)
+    model.negative = 0
+    with pytest.raises(ValueError, match="negative >= 1"):
+        model.train(small_corpus, total_examples=len(small_corpus), epochs=1)
+
+
+def test_loss_given_without_hs_or_negative_uses_sane_defaults():
+    model = Word2Vec(loss="hs")
+    assert (model.hs, model.negative) == (1, 0)
+    model = Word2Vec(loss="blackout")
+    assert (model.hs, model.negative) == (0, 5)
+    model = Word2Vec()
+    assert (model.hs, model.negative, model.loss) == (0, 5, None)

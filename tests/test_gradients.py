@@ -1,0 +1,98 @@
+"""Each loss's gammas, as the kernel computes them, against finite differences of the NumPy loss."""
+import numpy as np
+import pytest
+
+from blackout_ext import _inner
+from reference import SAMPLED_LOSSES, loss_softmax, numeric_gradient, pair_update
+
+K = 6
+
+
+def random_case(seed, n=K + 1, scale=2.0):
+    rng = np.random.default_rng(seed)
+    # float32-representable scores, so that the kernel and the reference see the same numbers
+    scores = (rng.normal(size=n) * scale).astype(np.float32).astype(np.float64)
+    logq = np.log(rng.dirichlet(np.ones(50)))[rng.integers(0, 50, size=n)]
+    return scores, logq
+
+
+@pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES))
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("log_z", [0.0, 1.5])
+def test_sampled_gammas_match_finite_differences(loss, seed, log_z):
+    scores, logq = random_case(seed)
+    if loss != "nce":
+        log_z = 0.0
+    reference = SAMPLED_LOSSES[loss]
+    gammas, value, dlogz = _inner.py_gammas(loss, scores, logq, K, log_z)
+    expected = -numeric_gradient(lambda s: reference(s, logq, K, log_z), scores)
+    np.testing.assert_allclose(gammas, expected, rtol=1e-5, atol=1e-7)
+    assert value == pytest.approx(reference(scores, logq, K, log_z), rel=1e-9)
+    if loss == "nce":
+        expected_dz = -numeric_gradient(lambda z: reference(scores, logq, K, z[0]), [log_z])[0]
+        assert dlogz == pytest.approx(expected_dz, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES))
+def test_gammas_stay_finite_on_extreme_scores(loss):
+    scores = np.array([-1e30, 1e30, 50.0, -50.0, 0.0], dtype=np.float64)
+    logq = np.log(np.full(5, 0.2))
+    gammas, value, _ = _inner.py_gammas(loss, scores, logq, 4)
+    assert np.all(np.isfinite(gammas)) and np.isfinite(value)
+    assert np.all(np.abs(gammas) <= len(scores) + 2)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_softmax_gammas_match_finite_differences(seed):
+    rng = np.random.default_rng(seed)
+    scores = (rng.normal(size=40) * 3).astype(np.float32).astype(np.float64)
+    target = int(rng.integers(0, 40))
+    gammas, value, _ = _inner.py_gammas("softmax", scores, target=target)
+    expected = -numeric_gradient(lambda s: loss_softmax(s, target), scores)
+    np.testing.assert_allclose(gammas, expected, rtol=1e-4, atol=1e-6)
+    assert value == pytest.approx(loss_softmax(scores, target), rel=1e-6)
+
+
+@pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES) + ["softmax"])
+def test_pair_update_applies_the_gammas(loss):
+    """The kernel's full pair step (scores, gammas, update) against the reference update."""
+    rng = np.random.default_rng(7)
+    vocab, dim, lr = 30, 8, 0.1
+    syn1neg = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
+    h = (rng.normal(size=dim)).astype(np.float32)
+    logq_full = np.log(rng.dirichlet(np.ones(vocab)))
+    if loss == "softmax":
+        cand = np.array([4])
+        scores = syn1neg.astype(np.float64) @ h.astype(np.float64)
+        gammas = -numeric_gradient(lambda s: loss_softmax(s, 4), scores)
+        full_cand = np.arange(vocab)
+    else:
+        cand = np.array([3, 5, 5, 11, 29, 3])  # a duplicate draw, and a hit kept (NCE only)
+        if loss != "nce":
+            cand = cand[:-1]
+        scores = syn1neg[cand].astype(np.float64) @ h.astype(np.float64)
+        reference = SAMPLED_LOSSES[loss]
+        gammas = -numeric_gradient(lambda s: reference(s, logq_full[cand], K, 0.0), scores)
+        full_cand = cand
+    expected_syn1neg, expected_neu1e = pair_update(syn1neg, h.astype(np.float64), full_cand, gammas, lr)
+    updated = syn1neg.copy()
+    neu1e, value, _ = _inner.py_pair_update(loss, updated, h, cand, logq_full, K, lr)
+    np.testing.assert_allclose(neu1e, expected_neu1e, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(updated, expected_syn1neg, rtol=1e-4, atol=1e-5)
+    assert np.isfinite(value)
+
+
+def test_alias_sampler_matches_q():
+    rng = np.random.default_rng(3)
+    q = rng.dirichlet(np.full(20, 0.5))
+    q[4] = 0.0
+    q /= q.sum()
+    thr, idx = _inner.build_alias_table(q)
+    n = 400_000
+    counts = np.bincount(_inner.py_draw(thr, idx, n, seed=11), minlength=20)
+    assert counts[4] == 0
+    expected = q * n
+    seen = expected > 0
+    chi2 = np.sum((counts[seen] - expected[seen]) ** 2 / expected[seen])
+    # 18 degrees of freedom: the 0.999 quantile is 42.3
+    assert chi2 < 42.3

@@ -1,0 +1,201 @@
+"""Training with the new losses, through gensim's own machinery: (sg, cbow) x losses."""
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+from gensim.models import Word2Vec as GensimWord2Vec
+
+from blackout_ext import NEW_LOSSES, Word2Vec
+from helpers import ARCHS, EpochLoss, partner_ranks
+
+SAMPLED = ["nce", "blackout", "sampled_softmax"]
+COMMON = dict(vector_size=32, min_count=3, seed=1, negative=5)
+
+_cache = {}
+
+
+def trained(corpus, loss, arch, **extra):
+    """Train once per (loss, arch, extra) in the session; return (model, EpochLoss)."""
+    key = (loss, arch, tuple(sorted(extra.items())))
+    if key not in _cache:
+        recorder = EpochLoss()
+        params = dict(COMMON, **ARCHS[arch])
+        params.update(epochs=30 if params["sg"] == 0 else 10, workers=2)
+        params.update(extra)
+        model = Word2Vec(corpus, loss=loss, compute_loss=True, callbacks=[recorder], **params)
+        _cache[key] = (model, recorder)
+    return _cache[key]
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+@pytest.mark.parametrize("loss", SAMPLED)
+def test_training_lowers_the_loss(lee_corpus, loss, arch):
+    model, recorder = trained(lee_corpus, loss, arch)
+    per_epoch = recorder.per_epoch
+    assert np.all(np.isfinite(per_epoch)) and np.all(per_epoch > 0)
+    assert per_epoch[-1] < 0.9 * per_epoch[0]
+    assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
+@pytest.mark.parametrize("loss", SAMPLED)
+def test_neighbours_are_sensible(lee_corpus, loss, arch):
+    model, _ = trained(lee_corpus, loss, arch)
+    ranks = partner_ranks(model)
+    # an untrained model puts the partner at rank ~|V|/2 = 1370
+    assert len(ranks) >= 10
+    assert np.median(ranks) < 0.03 * len(model.wv), ranks
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_full_softmax_trains(small_corpus, arch):
+    recorder = EpochLoss()
+    params = dict(COMMON, **ARCHS[arch])
+    model = Word2Vec(small_corpus, loss="softmax", compute_loss=True, callbacks=[recorder],
+                     workers=2, epochs=8, **params)
+    # the first epoch already learns most of the unigram distribution; later ones gain less
+    assert recorder.per_epoch[-1] < recorder.per_epoch[0]
+    assert np.isfinite(model.syn1neg).all()
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
+@pytest.mark.parametrize("loss", NEW_LOSSES)
+def test_save_load_roundtrip_then_train(tmp_path, small_corpus, loss, arch):
+    model = Word2Vec(small_corpus, loss=loss, workers=1, epochs=2,
+                     nce_normalizer="learned" if loss == "nce" else "fixed", **dict(COMMON, **ARCHS[arch]))
+    path = str(tmp_path / "m.model")
+    model.save(path)
+    loaded = Word2Vec.load(path)
+    assert type(loaded) is Word2Vec and loaded.loss == loss
+    np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+    np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
+    np.testing.assert_array_equal(loaded.noise_logq, model.noise_logq)
+    np.testing.assert_array_equal(loaded.noise_alias_thr, model.noise_alias_thr)
+    if loss == "nce":
+        np.testing.assert_array_equal(loaded.nce_log_z, model.nce_log_z)
+    # the same continued training gives the same result on both
+    for m in (model, loaded):
+        m.random = np.random.RandomState(5)
+        m.train(small_corpus[:10], total_examples=10, epochs=1)
+    np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+    np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
+@pytest.mark.parametrize("loss", NEW_LOSSES)
+def test_one_worker_is_deterministic(small_corpus, loss, arch):
+    params = dict(COMMON, **ARCHS[arch], workers=1, epochs=2)
+    a = Word2Vec(small_corpus, loss=loss, **params)
+    b = Word2Vec(small_corpus, loss=loss, **params)
+    c = Word2Vec(small_corpus, loss=loss, **dict(params, seed=2))
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    np.testing.assert_array_equal(a.syn1neg, b.syn1neg)
+    assert not np.array_equal(a.syn1neg, c.syn1neg)
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
+@pytest.mark.parametrize("loss", NEW_LOSSES)
+def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
+    nce = "learned" if loss == "nce" else "fixed"
+    model = Word2Vec(small_corpus, loss=loss, nce_normalizer=nce, workers=2, epochs=2, **dict(COMMON, **ARCHS[arch]))
+    before = len(model.wv)
+    old_vectors = model.wv.vectors.copy()
+    more = lee_corpus[60:90]
+    model.build_vocab(more, update=True)
+    grown = len(model.wv)
+    assert grown > before
+    assert model.syn1neg.shape == (grown, 32)
+    assert len(model.noise_logq) == grown and len(model.noise_alias_idx) == grown
+    np.testing.assert_allclose(np.exp(model.noise_logq).sum(), 1.0)
+    if loss == "nce":
+        assert model.nce_log_z.shape == (grown,)
+    model.train(more, total_examples=len(more), epochs=2)
+    new_word = model.wv.index_to_key[-1]
+    assert np.isfinite(model.wv.vectors).all()
+    assert not np.array_equal(model.wv.vectors[:before], old_vectors)
+    assert model.wv.get_vecattr(new_word, "count") >= 3
+
+
+@pytest.mark.parametrize("loss", NEW_LOSSES)
+def test_predict_output_word(small_corpus, loss):
+    model = Word2Vec(small_corpus, loss=loss, workers=1, epochs=2, **COMMON)
+    predictions = model.predict_output_word(["police", "said"], topn=5)
+    assert len(predictions) == 5
+    probs = [p for _, p in predictions]
+    assert all(np.isfinite(probs)) and probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-6
+    # huge scores do not overflow
+    model.syn1neg *= 1e4
+    probs = [p for _, p in model.predict_output_word(["police", "said"], topn=3)]
+    assert np.all(np.isfinite(probs))
+
+
+@pytest.mark.parametrize("loss", NEW_LOSSES)
+def test_no_nan_at_learning_rate_one(small_corpus, loss):
+    model = Word2Vec(small_corpus, loss=loss, alpha=1.0, min_alpha=1.0, workers=2, epochs=3,
+                     compute_loss=True, **COMMON)
+    assert np.isfinite(model.wv.vectors).all()
+    assert np.isfinite(model.syn1neg).all()
+    assert np.isfinite(model.get_latest_training_loss())
+
+
+def test_keyedvectors_and_word2vec_format(tmp_path, small_corpus):
+    model = Word2Vec(small_corpus, loss="blackout", workers=1, epochs=2, **COMMON)
+    path = str(tmp_path / "vectors.txt")
+    model.wv.save_word2vec_format(path)
+    kv = KeyedVectors.load_word2vec_format(path)
+    np.testing.assert_allclose(kv["police"], model.wv["police"], rtol=1e-5)
+    theirs, ours = kv.most_similar("police", topn=3), model.wv.most_similar("police", topn=3)
+    assert [w for w, _ in theirs] == [w for w, _ in ours]
+    np.testing.assert_allclose([s for _, s in theirs], [s for _, s in ours], atol=1e-5)
+
+
+def test_mmap_read_only_model_queries_but_refuses_training(tmp_path, small_corpus):
+    model = Word2Vec(small_corpus, loss="nce", workers=1, epochs=1, **COMMON)
+    path = str(tmp_path / "m.model")
+    model.save(path, sep_limit=0)
+    loaded = Word2Vec.load(path, mmap="r")
+    assert loaded.wv.most_similar("police", topn=3) == model.wv.most_similar("police", topn=3)
+    with pytest.raises(RuntimeError, match="read-only.*mmap"):
+        loaded.train(small_corpus, total_examples=len(small_corpus), epochs=1)
+
+
+@pytest.mark.parametrize("loss", [None, "ns", "hs"])
+def test_mmap_read_only_gensim_losses_refuse_training_too(tmp_path, small_corpus, loss):
+    model = Word2Vec(small_corpus, loss=loss, workers=1, epochs=1, vector_size=16, min_count=3)
+    path = str(tmp_path / "m.model")
+    model.save(path, sep_limit=0)
+    loaded = Word2Vec.load(path, mmap="r")
+    with pytest.raises(RuntimeError, match="read-only"):
+        loaded.train(small_corpus, total_examples=len(small_corpus), epochs=1)
+
+
+def test_estimate_memory_counts_the_extra_arrays(small_corpus):
+    base = Word2Vec(small_corpus, loss="ns", workers=1, epochs=1, **COMMON).estimate_memory()
+    nce = Word2Vec(small_corpus, loss="nce", nce_normalizer="learned", workers=1, epochs=1, **COMMON)
+    report = nce.estimate_memory()
+    vocab = len(nce.wv)
+    assert report["noise_tables"] == vocab * 20
+    assert report["nce_log_z"] == vocab * 4
+    assert report["total"] == base["total"] + vocab * 24
+
+
+def test_callbacks_see_every_epoch(small_corpus):
+    recorder = EpochLoss()
+    Word2Vec(small_corpus, loss="blackout", workers=2, epochs=4, compute_loss=True, callbacks=[recorder], **COMMON)
+    assert len(recorder.cumulative) == 4
+    assert np.all(np.diff(recorder.cumulative) > 0)
+
+
+def test_loss_none_is_exactly_gensim(small_corpus):
+    params = dict(vector_size=24, min_count=2, seed=3, workers=1, epochs=2)
+    for extra in (dict(sg=1), dict(sg=0), dict(sg=1, hs=1, negative=0), dict(sg=0, negative=7, ns_exponent=0.5)):
+        ours = Word2Vec(small_corpus, **params, **extra)
+        theirs = GensimWord2Vec(small_corpus, **params, **extra)
+        assert (ours.hs, ours.negative) == (theirs.hs, theirs.negative)
+        np.testing.assert_array_equal(ours.wv.vectors, theirs.wv.vectors)
+        if theirs.negative:
+            np.testing.assert_array_equal(ours.syn1neg, theirs.syn1neg)
+    # and loss="ns" / "hs" run the same kernels
+    np.testing.assert_array_equal(Word2Vec(small_corpus, loss="ns", **params).wv.vectors,
+                                  GensimWord2Vec(small_corpus, **params).wv.vectors)
+    np.testing.assert_array_equal(Word2Vec(small_corpus, loss="hs", **params).wv.vectors,
+                                  GensimWord2Vec(small_corpus, hs=1, negative=0, **params).wv.vectors)
