@@ -1,0 +1,112 @@
+"""On a corpus whose conditional distribution is known, each loss reaches its optimum.
+
+The corpus is made of two-word sentences ``[a, b]``: a context word ``a`` drawn uniformly
+from A, then ``b`` from a known P(b | a) over B. Skip-gram with window 1 then predicts b from
+a (and a from b). With d > |V| the model is flexible enough, so, per "What the optimum is" in
+the notes, the scores s_w(a) = u_w . v_a converge to:
+
+* softmax, sampled_softmax, blackout: log P(w | a) + const(a);
+* nce with c = 0: log P(w | a) itself, with log sum_w exp(s_w) ~ 0;
+* nce with a learned c: log P(w | a) once c(a) is added back.
+
+P is the corpus's own empirical conditional, so sampling noise in the corpus does not count.
+"""
+import numpy as np
+import pytest
+
+from blackout_ext import Word2Vec
+
+N_CONTEXTS, N_TARGETS, N_SENTENCES, K = 4, 6, 12000, 5
+
+
+@pytest.fixture(scope="module")
+def known_corpus():
+    rng = np.random.default_rng(2024)
+    # moderately peaked distributions with no tiny probability
+    probs = rng.dirichlet(np.full(N_TARGETS, 2.0), size=N_CONTEXTS)
+    probs = 0.85 * probs + 0.15 / N_TARGETS
+    contexts = rng.integers(0, N_CONTEXTS, size=N_SENTENCES)
+    targets = np.array([rng.choice(N_TARGETS, p=probs[c]) for c in contexts])
+    sentences = [[f"a{c}", f"b{t}"] for c, t in zip(contexts, targets)]
+    counts = np.zeros((N_CONTEXTS, N_TARGETS))
+    np.add.at(counts, (contexts, targets), 1)
+    empirical = counts / counts.sum(axis=1, keepdims=True)
+    return sentences, empirical
+
+
+def fit(sentences, loss, **kwargs):
+    params = dict(vector_size=24, window=1, shrink_windows=False, sample=0, min_count=1, sg=1,
+                  negative=K, workers=1, epochs=25, alpha=0.05, min_alpha=0.0005, seed=7)
+    params.update(kwargs)
+    return Word2Vec(sentences, loss=loss, **params)
+
+
+def scores_of(model):
+    """s_w(a) for every context a and every word w of the vocabulary: shape (|A|, |V|)."""
+    rows = [model.wv.get_index(f"a{c}") for c in range(N_CONTEXTS)]
+    return model.wv.vectors[rows].astype(np.float64) @ model.syn1neg.T.astype(np.float64)
+
+
+def target_columns(model):
+    return [model.wv.get_index(f"b{t}") for t in range(N_TARGETS)]
+
+
+def centred(x):
+    return x - x.mean(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "sampled_softmax", "blackout"])
+def test_softmax_family_reaches_log_p_up_to_a_shift(known_corpus, loss):
+    sentences, empirical = known_corpus
+    model = fit(sentences, loss)
+    s = scores_of(model)[:, target_columns(model)]
+    error = centred(s) - centred(np.log(empirical))
+    assert np.abs(error).max() < 0.25, error
+    # and a weaker model (the untrained one) is far from it
+    assert np.abs(centred(np.log(empirical))).max() > 0.5
+
+
+def test_nce_fixed_normaliser_is_self_normalised(known_corpus):
+    sentences, empirical = known_corpus
+    model = fit(sentences, "nce")
+    s = scores_of(model)
+    error = s[:, target_columns(model)] - np.log(empirical)
+    assert np.abs(error).max() < 0.3, error
+    log_partition = np.log(np.exp(s).sum(axis=1))
+    assert np.abs(log_partition).max() < 0.15, log_partition
+
+
+def test_nce_learned_normaliser_adds_back_to_log_p(known_corpus):
+    sentences, empirical = known_corpus
+    model = fit(sentences, "nce", nce_normalizer="learned")
+    rows = [model.wv.get_index(f"a{c}") for c in range(N_CONTEXTS)]
+    log_z = model.nce_log_z[rows].astype(np.float64)
+    s = scores_of(model)
+    error = (s[:, target_columns(model)] - log_z[:, None]) - np.log(empirical)
+    assert np.abs(error).max() < 0.3, error
+    # the normaliser is really used: without it the scores are off by c(a)
+    assert np.abs(log_z).max() > 0.05
+
+
+@pytest.fixture(scope="module")
+def flat_corpus():
+    """40 targets with P(b | a) <= 0.07: the regime of real vocabularies."""
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.full(40, 5.0), size=N_CONTEXTS)
+    contexts = rng.integers(0, N_CONTEXTS, size=16000)
+    targets = np.array([rng.choice(40, p=probs[c]) for c in contexts])
+    return [[f"a{c}", f"b{t}"] for c, t in zip(contexts, targets)]
+
+
+def test_softmax_and_sampled_softmax_agree_at_large_k(flat_corpus):
+    """With a small vocabulary and k large, the sampled softmax ends near the full softmax.
+
+    This holds where P(t | context) is small, as in real text. Removing hits on the target
+    scales each example's expected gradient by 1 / (1 - P(t | context)) as k grows, so on a
+    peaked distribution (the corpus above, P up to 0.4) a large k drifts away instead.
+    """
+    full = fit(flat_corpus, "softmax", vector_size=48)
+    sampled = fit(flat_corpus, "sampled_softmax", negative=50, vector_size=48)
+    cols = [full.wv.get_index(f"b{t}") for t in range(40)]
+    gap = centred(scores_of(full)[:, cols]) - centred(scores_of(sampled)[:, cols])
+    assert np.abs(gap).max() < 0.15, gap
