@@ -404,8 +404,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
     def predict_output_word(self, context_words_list, topn=10):
         """Get the probability distribution of the centre word given context words.
 
-        Works for every loss that trains ``syn1neg``; the softmax subtracts its maximum, so it
-        never overflows.
+        Works for every loss: a softmax over ``syn1neg`` that subtracts its maximum (so it never
+        overflows), or for ``hs`` the exact product along each word's Huffman path.
 
         Parameters
         ----------
@@ -417,13 +417,12 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         Returns
         -------
         list of (str, float)
-            `topn` length list of tuples of (word, probability).
+            `topn` length list of tuples of (word, probability), or None if every context word
+            is out of vocabulary.
         """
-        if not self.negative:
-            raise RuntimeError(
-                "predict_output_word needs the output matrix syn1neg: train with negative > 0 "
-                "(any loss but 'hs').")
-        if not hasattr(self.wv, 'vectors') or getattr(self, 'syn1neg', None) is None:
+        from blackout_ext.evaluation import _Scorer
+
+        if not hasattr(self.wv, 'vectors') or not len(self.wv):
             raise RuntimeError("Parameters required for predicting the output words not found.")
         word2_indices = [self.wv.get_index(w) for w in context_words_list if w in self.wv]
         if not word2_indices:
@@ -432,11 +431,29 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         l1 = np.sum(self.wv.vectors[word2_indices], axis=0, dtype=np.float64)
         if self.cbow_mean:
             l1 /= len(word2_indices)
-        scores = self.syn1neg.astype(np.float64, copy=False) @ l1
-        prob_values = np.exp(scores - scores.max())
-        prob_values /= prob_values.sum()
+        prob_values = np.exp(_Scorer(self).all_log_probs(l1))
         top_indices = np.argsort(-prob_values, kind='stable')[:topn]
         return [(self.wv.index_to_key[index1], float(prob_values[index1])) for index1 in top_indices]
+
+    def evaluate_log_likelihood(self, corpus_iterable, batch_contexts=None):
+        """Exact log-likelihood of held-out text; see :func:`blackout_ext.evaluation.evaluate_log_likelihood`.
+
+        Parameters
+        ----------
+        corpus_iterable : iterable of list of str
+            Held-out sentences.
+        batch_contexts : int, optional
+            Contexts scored per batch.
+
+        Returns
+        -------
+        :class:`~blackout_ext.evaluation.LogLikelihoodResult`
+            ``mean_log_prob``, ``perplexity``, ``n_predictions`` and, for NCE, the
+            self-normalisation diagnostics.
+        """
+        from blackout_ext.evaluation import evaluate_log_likelihood
+
+        return evaluate_log_likelihood(self, corpus_iterable, batch_contexts=batch_contexts)
 
     # ------------------------------------------------------------------------------------------
     # persistence
