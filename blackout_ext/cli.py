@@ -1,0 +1,176 @@
+"""Command line: ``python -m blackout_ext {compare,train,evaluate}`` (also ``blackout-ext``).
+
+Errors come out as one line on stderr and exit status 2, never as a traceback.
+"""
+import argparse
+import logging
+import os
+import sys
+
+from blackout_ext.word2vec import LOSSES
+
+PROG = "blackout-ext"
+
+
+class _CliError(Exception):
+    pass
+
+
+def _add_training_options(parser):
+    group = parser.add_argument_group("word2vec options")
+    group.add_argument("--sg", type=int, choices=(0, 1), default=1, help="1: skip-gram (default), 0: CBOW")
+    group.add_argument("--size", type=int, default=100, help="vector size (default 100)")
+    group.add_argument("--window", type=int, default=5)
+    group.add_argument("--negative", type=int, default=5, help="noise samples k (default 5)")
+    group.add_argument("--ns-exponent", type=float, default=0.75)
+    group.add_argument("--min-count", type=int, default=5)
+    group.add_argument("--sample", type=float, default=1e-3)
+    group.add_argument("--alpha", type=float, default=0.025)
+    group.add_argument("--epochs", type=int, default=5)
+    group.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    group.add_argument("--cbow-mean", type=int, choices=(0, 1), default=1)
+    group.add_argument("--seed", type=int, default=1)
+
+
+def _training_params(args):
+    return dict(sg=args.sg, vector_size=args.size, window=args.window, negative=args.negative,
+                ns_exponent=args.ns_exponent, min_count=args.min_count, sample=args.sample, alpha=args.alpha,
+                epochs=args.epochs, workers=args.workers, cbow_mean=args.cbow_mean, seed=args.seed)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog=PROG, description="Word2Vec with BlackOut, NCE, sampled and full softmax.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    compare = sub.add_parser("compare", parents=[common], help="train every mode on one corpus and compare them")
+    compare.add_argument("corpus", nargs="?", default=None,
+                         help="a text file, one sentence per line, plain, .gz or .bz2, or a URL "
+                              "(default: gensim's bundled Lee corpus)")
+    compare.add_argument("--modes", default=",".join(LOSSES), help="comma-separated (default: all)")
+    compare.add_argument("--heldout", type=float, default=0.1, help="fraction held out for perplexity")
+    compare.add_argument("--limit", type=int, default=None, help="read at most this many lines")
+    compare.add_argument("--out", default=".", help="directory for the table and plots (default: here)")
+    compare.add_argument("--no-plots", action="store_true")
+    _add_training_options(compare)
+
+    train = sub.add_parser("train", parents=[common], help="train one model")
+    train.add_argument("corpus", nargs="?", default=None, help="as for compare")
+    train.add_argument("--corpus-file", default=None, help="an uncompressed file, read by the workers directly")
+    train.add_argument("--loss", default="blackout", help=f"one of {', '.join(LOSSES)} (default blackout)")
+    train.add_argument("--nce-normalizer", default="fixed", choices=("fixed", "learned"))
+    train.add_argument("--save", default=None, help="save the full model here")
+    train.add_argument("--vectors", default=None, help="write word2vec-format vectors here")
+    train.add_argument("--binary", action="store_true", help="binary word2vec format")
+    _add_training_options(train)
+
+    evaluate = sub.add_parser("evaluate", parents=[common], help="score a saved model")
+    evaluate.add_argument("model", help="a model saved by `train --save`")
+    evaluate.add_argument("--heldout", default=None, help="held-out text for the perplexity")
+    return parser
+
+
+def _progress_callback(epochs, quiet):
+    if quiet:
+        return []
+    from tqdm.auto import tqdm
+    from gensim.models.callbacks import CallbackAny2Vec
+    from timeit import default_timer
+
+    class Progress(CallbackAny2Vec):
+        def on_train_begin(self, model):
+            self.bar = tqdm(total=epochs, unit="epoch", desc="training")
+            self.start, self.last_loss = default_timer(), 0.0
+            self.words = model.corpus_total_words or 0
+
+        def on_epoch_end(self, model):
+            loss = model.get_latest_training_loss()
+            elapsed = default_timer() - self.start
+            self.bar.update(1)
+            self.bar.set_postfix(words_per_s=f"{self.words * self.bar.n / elapsed:.0f}",
+                                 loss=f"{loss - self.last_loss:.4g}")
+            self.last_loss = loss
+
+        def on_train_end(self, model):
+            self.bar.close()
+
+    return [Progress()]
+
+
+def _cmd_compare(args):
+    from blackout_ext.compare import compare_modes, format_table, load_sentences, split_corpus, write_results
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in LOSSES]
+    if unknown:
+        raise _CliError(f"unknown mode {unknown[0]!r}; choose from {', '.join(LOSSES)}")
+    sentences = load_sentences(args.corpus, limit=args.limit)
+    if not sentences:
+        raise _CliError("the corpus is empty")
+    train, heldout = split_corpus(sentences, args.heldout)
+    results = compare_modes(train, modes=modes, heldout=heldout, progress=not args.quiet, **_training_params(args))
+    print(format_table(results))
+    for path in write_results(results, args.out, plots=not args.no_plots):
+        print(f"wrote {path}")
+
+
+def _cmd_train(args):
+    from blackout_ext.compare import load_sentences
+    from blackout_ext.word2vec import Word2Vec
+
+    if args.loss not in LOSSES:
+        raise _CliError(f"unknown loss {args.loss!r}; choose from {', '.join(LOSSES)}")
+    if args.corpus and args.corpus_file:
+        raise _CliError("give either a corpus or --corpus-file, not both")
+    if args.corpus_file and not os.path.isfile(args.corpus_file):
+        raise _CliError(f"corpus file not found: {args.corpus_file}")
+    source = dict(corpus_file=args.corpus_file) if args.corpus_file else dict(sentences=load_sentences(args.corpus))
+    model = Word2Vec(loss=args.loss, nce_normalizer=args.nce_normalizer, compute_loss=True,
+                     callbacks=_progress_callback(args.epochs, args.quiet), **source, **_training_params(args))
+    print(model)
+    if args.save:
+        model.save(args.save)
+        print(f"wrote {args.save}")
+    if args.vectors:
+        model.wv.save_word2vec_format(args.vectors, binary=args.binary)
+        print(f"wrote {args.vectors}")
+
+
+def _cmd_evaluate(args):
+    from blackout_ext.compare import load_sentences, quality_scores
+    from blackout_ext.word2vec import Word2Vec
+
+    if not os.path.isfile(args.model):
+        raise _CliError(f"model not found: {args.model}")
+    model = Word2Vec.load(args.model)
+    print(model)
+    for name, value in quality_scores(model.wv).items():
+        print(f"{name}: {value:.4f}")
+    if args.heldout:
+        result = model.evaluate_log_likelihood(load_sentences(args.heldout))
+        print(f"held-out perplexity: {result.perplexity:.2f} over {result.n_predictions} predictions")
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.quiet:
+        logging.getLogger("gensim").setLevel(logging.WARNING)
+    command = {"compare": _cmd_compare, "train": _cmd_train, "evaluate": _cmd_evaluate}[args.command]
+    try:
+        command(args)
+    except (_CliError, FileNotFoundError, ValueError, RuntimeError, OSError, TypeError) as err:
+        message = str(err) or type(err).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The CLI and the example scripts, end to end on a tiny corpus, in a temporary directory."""
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory, lee_corpus):
+    path = tmp_path_factory.mktemp("corpus") / "tiny.txt.gz"
+    with gzip.open(path, "wt", encoding="utf8") as fout:
+        for sentence in lee_corpus[:40]:
+            fout.write(" ".join(sentence) + "\n")
+    return str(path)
+
+
+def run(args, cwd):
+    return subprocess.run([sys.executable] + args, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
+    out = tmp_path / "results"
+    proc = run([os.path.join(ROOT, "examples", "compare_modes.py"), tiny_corpus, "--out", str(out), "--quiet",
+                "--size", "16", "--epochs", "2", "--min-count", "2", "--workers", "2"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    from blackout_ext import LOSSES
+    rows = list(csv.DictReader(open(out / "comparison.csv")))
+    assert [r["mode"] for r in rows] == list(LOSSES)
+    assert all(float(r["words_per_second"]) > 0 for r in rows)
+    assert float(rows[0]["speed_vs_ns"]) == 1.0
+    assert all(float(r["heldout_perplexity"]) > 1 for r in rows)
+    data = json.load(open(out / "comparison.json"))
+    assert len(data) == len(LOSSES) and all(len(r["epoch_losses"]) == 2 for r in data)
+    for name in ("loss_per_epoch.png", "quality_vs_time.png"):
+        with open(out / name, "rb") as fin:
+            assert fin.read(8) == PNG_MAGIC
+        assert f"wrote {out / name}" in proc.stdout
+
+
+def test_train_then_evaluate(tmp_path, tiny_corpus):
+    proc = run(["-m", "blackout_ext", "train", tiny_corpus, "--loss", "nce", "--size", "16", "--epochs", "2",
+                "--min-count", "2", "--save", "m.model", "--vectors", "v.txt", "--quiet"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "v.txt") as fin:
+        vocab, dim = map(int, fin.readline().split())
+    assert dim == 16 and vocab > 50
+    proc = run(["-m", "blackout_ext", "evaluate", "m.model", "--heldout", tiny_corpus, "--quiet"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "held-out perplexity" in proc.stdout and "simlex999" in proc.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "missing.txt"], "corpus not found: missing.txt"),
+    (["train", "--loss", "blackhole"], "unknown loss 'blackhole'"),
+    (["compare", "--modes", "ns,zzz"], "unknown mode 'zzz'"),
+    (["evaluate", "nope.model"], "model not found: nope.model"),
+    (["train", "--negative", "0", "--loss", "nce"], "negative >= 1"),
+])
+def test_bad_arguments_give_one_line(tmp_path, args, message):
+    proc = run(["-m", "blackout_ext"] + args + ["--quiet"], cwd=tmp_path)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
