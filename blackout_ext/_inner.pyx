@@ -629,3 +629,264 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
     else:
         value = update_with_candidates(&c, &hv[0], len(cv), log_z, &dlogz)
     return neu1e, value, dlogz
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpus_file path: our own line reader and vocabulary hash, so that nothing ties us to
+# one gensim binary build. Each worker reads the lines that *start* in its byte range
+# [start, end): a worker that starts mid-line skips to the next line, and the previous worker
+# finishes that line, so no worker ever trains on a fragment. Its learning rate decays with
+# the fraction of its own range it has read, so there is no sawtooth across workers.
+
+from libc.stdio cimport FILE, fopen, fclose, fgetc
+from libc.stdlib cimport free
+from libc.string cimport memmove
+from libc.stdint cimport int64_t
+
+cdef extern from "stdio.h" nogil:
+    ssize_t getline(char **lineptr, size_t *n, FILE *stream)
+    int fseeko(FILE *stream, long long offset, int whence)
+
+cdef extern from *:
+    """
+    #define BO_FILE_BATCH_WORDS 10000
+    """
+    int BO_FILE_BATCH_WORDS  # words per batch; a longer line is split into pieces of this size
+
+
+cdef struct VocabTable:
+    const char *keys          # the UTF-8 bytes of every word, one after the other
+    const int64_t *offsets    # word i is keys[offsets[i]:offsets[i + 1]]
+    const int32_t *slots      # open addressing: word index, or -1 for an empty slot
+    uint64_t mask
+
+
+cdef inline uint64_t fnv1a(const char *s, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = <uint64_t>1469598103934665603ULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        h ^= <unsigned char>s[i]
+        h *= <uint64_t>1099511628211ULL
+    return h
+
+
+cdef inline int32_t vocab_lookup(const VocabTable *v, const char *s, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t slot = fnv1a(s, n) & v.mask
+    cdef int32_t w
+    cdef int64_t length
+    cdef Py_ssize_t i
+    while True:
+        w = v.slots[slot]
+        if w < 0:
+            return -1
+        length = v.offsets[w + 1] - v.offsets[w]
+        if length == n:
+            for i in range(n):
+                if v.keys[v.offsets[w] + i] != s[i]:
+                    break
+            else:
+                return w
+        slot = (slot + 1) & v.mask
+
+
+class VocabHash:
+    """The vocabulary as a C hash table of UTF-8 byte strings (built once per vocabulary)."""
+
+    def __init__(self, index_to_key):
+        encoded = [str(k).encode("utf8") for k in index_to_key]
+        self.keys = b"".join(encoded) + b"\0"
+        self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        self.offsets[1:] = np.cumsum([len(e) for e in encoded])
+        size = 16
+        while size < 2 * len(encoded):
+            size *= 2
+        self.slots = np.full(size, -1, dtype=np.int32)
+        _fill_slots(self.keys, self.offsets, self.slots)
+
+
+def _fill_slots(bytes keys, cnp.ndarray[cnp.int64_t, ndim=1] offsets, cnp.ndarray[cnp.int32_t, ndim=1] slots):
+    cdef const char *k = keys
+    cdef uint64_t mask = len(slots) - 1, slot
+    cdef Py_ssize_t w
+    for w in range(len(offsets) - 1):
+        slot = fnv1a(k + offsets[w], offsets[w + 1] - offsets[w]) & mask
+        while slots[slot] >= 0:
+            slot = (slot + 1) & mask
+        slots[slot] = <int32_t>w
+
+
+def py_vocab_lookup(vocab_hash, bytes token):
+    """Look a UTF-8 token up in a :class:`VocabHash` (for tests): its index, or -1."""
+    cdef VocabTable v
+    cdef cnp.ndarray[cnp.int64_t, ndim=1] offsets = vocab_hash.offsets
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] slots = vocab_hash.slots
+    cdef bytes keys = vocab_hash.keys
+    v.keys = keys
+    v.offsets = <const int64_t *>&offsets[0]
+    v.slots = &slots[0]
+    v.mask = len(slots) - 1
+    return vocab_lookup(&v, token, len(token))
+
+
+cdef inline int is_space(char ch) noexcept nogil:
+    return ch == b' ' or ch == b'\t' or ch == b'\n' or ch == b'\r' or ch == b'\v' or ch == b'\f'
+
+
+cdef struct FileJob:
+    int sg
+    int do_sample
+    double start_alpha, end_alpha
+    int cur_epoch, epochs
+    long long start, end
+    int32_t *idx              # BO_FILE_BATCH_WORDS words
+    int32_t *bounds           # BO_FILE_BATCH_WORDS + 1 sentence starts
+    int n_words, n_sent
+    long long sentences, effective_words, raw_words
+
+
+cdef void train_file_batch(TrainConfig *c, FileJob *job, long long pos) noexcept nogil:
+    cdef double progress = (<double>(pos - job.start)) / (<double>max(job.end - job.start, 1))
+    cdef double alpha
+    if progress > 1.0:  # the last line may run past `end`
+        progress = 1.0
+    alpha = job.start_alpha - (job.start_alpha - job.end_alpha) * (job.cur_epoch + progress) / job.epochs
+    c.alpha = <REAL_t>(alpha if alpha > job.end_alpha else job.end_alpha)
+    if job.n_sent > 0:
+        if job.sg:
+            run_sg(c, job.idx, job.bounds, job.n_sent)
+        else:
+            run_cbow(c, job.idx, job.bounds, job.n_sent)
+
+
+cdef inline void push_word(TrainConfig *c, FileJob *job, int32_t w, long long pos) noexcept nogil:
+    cdef int partial
+    if job.n_words == BO_FILE_BATCH_WORDS:
+        if job.n_sent > 0:
+            # train the finished sentences, keep the current one for the next batch
+            train_file_batch(c, job, pos)
+            partial = job.n_words - job.bounds[job.n_sent]
+            memmove(job.idx, job.idx + job.bounds[job.n_sent], partial * sizeof(int32_t))
+            job.n_words = partial
+        else:
+            # one line longer than a batch: split it here
+            job.bounds[1] = job.n_words
+            job.n_sent = 1
+            train_file_batch(c, job, pos)
+            job.n_words = 0
+        job.n_sent = 0
+        job.bounds[0] = 0
+    job.idx[job.n_words] = w
+    job.n_words += 1
+
+
+cdef void read_range(TrainConfig *c, FileJob *job, const VocabTable *vocab, FILE *f) noexcept nogil:
+    cdef char *line = NULL
+    cdef size_t cap = 0
+    cdef ssize_t n
+    cdef long long pos = job.start
+    cdef Py_ssize_t i, tok
+    cdef int32_t w
+    if job.start > 0:
+        # start on a line boundary: skip the rest of a line the previous worker owns
+        fseeko(f, job.start - 1, 0)
+        if fgetc(f) != b'\n':
+            n = getline(&line, &cap, f)
+            if n > 0:
+                pos += n
+    while pos < job.end:
+        n = getline(&line, &cap, f)
+        if n < 0:
+            break
+        pos += n
+        job.sentences += 1
+        i = 0
+        while i < n:
+            while i < n and is_space(line[i]):
+                i += 1
+            tok = i
+            while i < n and not is_space(line[i]):
+                i += 1
+            if i == tok:
+                break
+            job.raw_words += 1
+            w = vocab_lookup(vocab, line + tok, i - tok)
+            if w < 0:
+                continue
+            if job.do_sample and c.sample_int[w] < rng_next32(&c.rng):
+                continue
+            job.effective_words += 1
+            push_word(c, job, w, pos)
+        if job.n_words > job.bounds[job.n_sent]:
+            job.n_sent += 1
+            job.bounds[job.n_sent] = job.n_words
+    train_file_batch(c, job, pos)
+    free(line)
+
+
+def train_epoch_file(model, str path, long long start, long long end, vocab_hash, mem, int cur_epoch,
+                     int compute_loss, seed):
+    """Train one worker's share of one epoch of a ``corpus_file``, with the GIL released.
+
+    Parameters
+    ----------
+    model : :class:`~blackout_ext.Word2Vec`
+        The model, with one of the new losses.
+    path : str
+        The uncompressed corpus file, one sentence per line, tokens separated by whitespace.
+    start, end : int
+        This worker reads the lines that start at a byte offset in ``[start, end)``.
+    vocab_hash : :class:`VocabHash`
+        The vocabulary.
+    mem : :class:`ThreadMemory`
+        The worker's work memory.
+    cur_epoch : int
+        The epoch (for the learning rate).
+    compute_loss : int
+        Whether to accumulate the loss.
+    seed : int
+        Seed of this worker's RNG.
+
+    Returns
+    -------
+    (int, int, int, float, int, float)
+        Lines read, words trained on, words read, the loss (double), predictions made, and the
+        learning rate of the last batch.
+    """
+    cdef TrainConfig c
+    cdef FileJob job
+    cdef VocabTable vocab
+    init_config(&c, model, model.alpha, compute_loss, mem, <uint64_t>seed)
+    cdef cnp.ndarray[cnp.int64_t, ndim=1] offsets = vocab_hash.offsets
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] slots = vocab_hash.slots
+    cdef bytes keys = vocab_hash.keys
+    if len(offsets) - 1 != c.vocab_size:
+        raise RuntimeError("the vocabulary hash is out of date")
+    vocab.keys = keys
+    vocab.offsets = <const int64_t *>&offsets[0]
+    vocab.slots = &slots[0]
+    vocab.mask = len(slots) - 1
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.zeros(BO_FILE_BATCH_WORDS, dtype=np.int32)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] bounds = np.zeros(BO_FILE_BATCH_WORDS + 1, dtype=np.int32)
+    cdef cnp.ndarray[cnp.uint32_t, ndim=1] sample_int
+    memset(&job, 0, sizeof(FileJob))
+    job.sg = model.sg
+    job.do_sample = bool(model.sample)
+    if job.do_sample:
+        sample_int = model.wv.expandos['sample_int']
+        c.sample_int = <const uint32_t *>&sample_int[0]
+    job.start_alpha = model.alpha
+    job.end_alpha = model.min_alpha
+    job.cur_epoch = cur_epoch
+    job.epochs = model.epochs
+    job.start = start
+    job.end = end
+    job.idx = &idx[0]
+    job.bounds = &bounds[0]
+    encoded = path.encode()
+    cdef FILE *f = fopen(encoded, "rb")
+    if f == NULL:
+        raise FileNotFoundError(f"cannot open corpus_file {path!r}")
+    with nogil:
+        read_range(&c, &job, &vocab, f)
+        fclose(f)
+    return job.sentences, job.effective_words, job.raw_words, c.loss_sum, c.n_pairs, c.alpha

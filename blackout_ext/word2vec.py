@@ -19,7 +19,9 @@ import contextlib
 import logging
 import math
 import numbers
+import os
 import threading
+from queue import Queue
 
 import numpy as np
 from gensim.models import word2vec as gensim_word2vec
@@ -135,6 +137,29 @@ class _LossProxy:
 
     def __getattr__(self, name):
         return getattr(self._model, name)
+
+
+class _WorkerFailure:
+    def __init__(self, error):
+        self.error = error
+
+
+class _FailureCheckingQueue:
+    """A progress queue that sets worker failures aside, so gensim's progress loop never sees them."""
+
+    def __init__(self, queue, failures):
+        self.queue, self.failures = queue, failures
+
+    def get(self, *args, **kwargs):
+        while True:
+            item = self.queue.get(*args, **kwargs)
+            if isinstance(item, _WorkerFailure):
+                self.failures.append(item)
+                continue
+            return item
+
+    def qsize(self):
+        return self.queue.qsize()
 
 
 class Word2Vec(gensim_word2vec.Word2Vec):
@@ -390,13 +415,90 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             self._add_training_loss(job_loss)
         return tally, raw
 
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Build the vocabulary, as gensim does; an empty result is a clear error.
+
+        Raises
+        ------
+        RuntimeError
+            If no word of the corpus survives `min_count` (an empty corpus, say).
+        """
+        super().build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file, update=update,
+                            progress_per=progress_per, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
+        if not len(self.wv):
+            raise RuntimeError(
+                f"the vocabulary is empty: no word of the corpus ({self.corpus_total_words} words in "
+                f"{self.corpus_count} sentences) occurs at least min_count={self.min_count} times")
+
+    def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None, trim_rule=None):
+        """Count the words of a corpus, as gensim does.
+
+        A ``corpus_file`` is read by :class:`blackout_ext.corpora.LineSentence`: a token that is
+        not valid UTF-8 is skipped and counted (a warning reports how many), as the
+        ``corpus_file`` training path skips it, instead of failing the whole run.
+        """
+        if corpus_file is not None:
+            from blackout_ext.corpora import LineSentence
+
+            reader = LineSentence(corpus_file)
+            result = super().scan_vocab(corpus_iterable=reader, progress_per=progress_per, workers=workers,
+                                        trim_rule=trim_rule)
+            reader.warn_invalid()
+            return result
+        return super().scan_vocab(corpus_iterable=corpus_iterable, progress_per=progress_per, workers=workers,
+                                  trim_rule=trim_rule)
+
+    def _vocab_hash(self):
+        key = (len(self.wv), id(self.wv.index_to_key))
+        cached = getattr(self, '_vocab_hash_cache', None)
+        if cached is None or cached[0] != key:
+            cached = (key, _inner.VocabHash(self.wv.index_to_key))
+            self._vocab_hash_cache = cached
+        return cached[1]
+
     def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, total_examples=None, total_words=None,
                                 callbacks=(), **kwargs):
-        if self.uses_new_kernels:
-            raise NotImplementedError(f"corpus_file is not supported yet with loss={self.loss!r}")
-        return super()._train_epoch_corpusfile(
-            corpus_file, cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words,
-            callbacks=callbacks, **kwargs)
+        if not self.uses_new_kernels:
+            return super()._train_epoch_corpusfile(
+                corpus_file, cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words,
+                callbacks=callbacks, **kwargs)
+        if not total_words:
+            raise ValueError("total_words must be provided alongside corpus_file argument.")
+        size = os.path.getsize(corpus_file)
+        vocab_hash = self._vocab_hash()
+        bounds = [size * i // self.workers for i in range(self.workers + 1)]
+        seeds = [self._next_job_seed() for _ in range(self.workers)]
+        progress_queue = Queue()
+
+        def work(thread_id):
+            try:
+                mem = self._get_thread_working_mem()
+                lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
+                    self, corpus_file, bounds[thread_id], bounds[thread_id + 1], vocab_hash, mem, cur_epoch,
+                    int(self.compute_loss), seeds[thread_id])
+                if self.compute_loss:
+                    self._add_training_loss(job_loss)
+                progress_queue.put((lines, effective, raw))
+            except BaseException as err:  # report it to the main thread, never die silently
+                logger.exception("corpus_file worker %i failed", thread_id)
+                progress_queue.put(_WorkerFailure(err))
+            finally:
+                progress_queue.put(None)
+
+        threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        failures = []
+        checked = _FailureCheckingQueue(progress_queue, failures)
+        result = self._log_epoch_progress(
+            progress_queue=checked, job_queue=None, cur_epoch=cur_epoch, total_examples=total_examples,
+            total_words=total_words, is_corpus_file_mode=True)
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0].error
+        return result
 
     # ------------------------------------------------------------------------------------------
     # prediction
@@ -460,7 +562,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
     def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
         # derived tables are rebuilt on load, never pickled
-        ignore = frozenset(ignore) | frozenset(_DERIVED_ATTRS) | {'_noise_state'}
+        ignore = frozenset(ignore) | frozenset(_DERIVED_ATTRS) | {'_noise_state', '_vocab_hash_cache'}
         return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
 
     def _load_specials(self, *args, **kwargs):

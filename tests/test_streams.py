@@ -1,0 +1,158 @@
+"""Streamed corpora: iterables through smart_open, and the corpus_file path, for the new losses."""
+import bz2
+import gzip
+import os
+
+import numpy as np
+import pytest
+from gensim.models.word2vec import PathLineSentences
+
+from blackout_ext import Word2Vec, _inner
+from blackout_ext.corpora import LineSentence
+from helpers import partner_ranks
+
+PARAMS = dict(vector_size=32, min_count=3, seed=1, negative=5)
+LOSSES = ["nce", "blackout"]
+
+
+def write_lines(path, sentences, opener=open):
+    with opener(path, "wt", encoding="utf8") as fout:
+        for sentence in sentences:
+            fout.write(" ".join(sentence) + "\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def lee_file(tmp_path_factory, lee_corpus):
+    return write_lines(tmp_path_factory.mktemp("lee") / "lee.txt", lee_corpus)
+
+
+class GeneratorBacked:
+    """A restartable iterable whose __iter__ is a generator."""
+
+    def __init__(self, sentences):
+        self.sentences = sentences
+
+    def __iter__(self):
+        for sentence in self.sentences:
+            yield list(sentence)
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "directory", "generator"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_iterables_train_the_new_losses(tmp_path, lee_corpus, kind, loss):
+    part = lee_corpus[:120]
+    if kind == "gz":
+        corpus = LineSentence(write_lines(tmp_path / "c.txt.gz", part, gzip.open))
+    elif kind == "bz2":
+        corpus = LineSentence(write_lines(tmp_path / "c.txt.bz2", part, bz2.open))
+    elif kind == "directory":
+        (tmp_path / "d").mkdir()
+        write_lines(tmp_path / "d" / "a.txt.gz", part[:60], gzip.open)
+        write_lines(tmp_path / "d" / "b.txt.bz2", part[60:], bz2.open)
+        corpus = PathLineSentences(str(tmp_path / "d"))
+    else:
+        corpus = GeneratorBacked(part)
+    model = Word2Vec(corpus, loss=loss, workers=2, epochs=3, compute_loss=True, **PARAMS)
+    reference = Word2Vec(part, loss=loss, workers=2, epochs=3, **PARAMS)
+    assert model.corpus_total_words == sum(len(s) for s in part)
+    assert model.wv.index_to_key == reference.wv.index_to_key
+    assert np.isfinite(model.wv.vectors).all() and model.get_latest_training_loss() > 0
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_corpus_file_trains_as_well_as_the_iterable(lee_file, lee_corpus, loss, sg):
+    extra = dict(sg=sg, epochs=10 if sg else 30, alpha=0.025 if sg else 0.05)
+    model = Word2Vec(corpus_file=lee_file, loss=loss, workers=2, compute_loss=True, **PARAMS, **extra)
+    trained, raw = model.train(corpus_file=lee_file, total_words=model.corpus_total_words, epochs=1,
+                               compute_loss=True)
+    assert raw == sum(len(s) for s in lee_corpus)
+    ranks = partner_ranks(model)
+    assert np.median(ranks) < 0.03 * len(model.wv), ranks
+    assert model.get_latest_training_loss() > 0
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 7])
+def test_workers_read_every_line_once_and_no_fragment(tmp_path, workers):
+    """Each line is 'wNNN xNNN'; a fragment would be an unknown token, a double read a surplus."""
+    rng = np.random.default_rng(0)
+    lines = [[f"w{a:03d}", f"x{b:03d}"] for a, b in rng.integers(0, 40, size=(3001, 2))]
+    path = write_lines(tmp_path / "c.txt", lines)
+    model = Word2Vec(corpus_file=path, loss="nce", workers=workers, epochs=1, min_count=1, sample=0, vector_size=8)
+    model.build_vocab(corpus_file=path)
+    trained, raw = model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=2)
+    assert raw == 2 * 6002
+    assert trained == 2 * 6002  # every token found: no fragment
+
+
+def test_learning_rate_decays_over_each_workers_own_share(lee_file):
+    """No sawtooth: every worker ends its share of an epoch at that epoch's final rate."""
+    model = Word2Vec(loss="nce", alpha=0.05, min_alpha=0.001, epochs=4, workers=2, **dict(PARAMS, min_count=1))
+    model.build_vocab(corpus_file=lee_file)
+    model._check_training_sanity(epochs=4, total_words=model.corpus_total_words)
+    size = os.path.getsize(lee_file)
+    mem = model._get_thread_working_mem()
+    for epoch in range(4):
+        end_rate = 0.05 - (0.05 - 0.001) * (epoch + 1) / 4
+        for start, end in ((0, size // 2), (size // 2, size)):
+            *_, last_alpha = _inner.train_epoch_file(
+                model, lee_file, start, end, model._vocab_hash(), mem, epoch, 0, 1)
+            assert last_alpha == pytest.approx(end_rate, abs=1e-6)
+
+
+def test_corpus_file_loss_is_thread_safe(lee_file):
+    losses = []
+    for workers in (1, 2):
+        model = Word2Vec(corpus_file=lee_file, loss="blackout", workers=workers, epochs=3, compute_loss=True,
+                         **PARAMS)
+        losses.append(model.get_latest_training_loss())
+    assert losses[1] == pytest.approx(losses[0], rel=0.05)
+
+
+def test_long_lines_are_split_never_truncated(tmp_path):
+    rng = np.random.default_rng(1)
+    words = [f"t{i}" for i in rng.integers(0, 50, size=25_000)]
+    path = write_lines(tmp_path / "long.txt", [words, words[:10]])
+    model = Word2Vec(corpus_file=path, loss="blackout", min_count=1, sample=0, workers=2, epochs=1, vector_size=8)
+    trained, raw = model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=1)
+    assert raw == trained == 25_010
+    # the iterable path takes the whole line, untruncated
+    model = Word2Vec([words], loss="blackout", min_count=1, sample=0, workers=1, epochs=1, vector_size=8)
+    assert model.train([words], total_examples=1, epochs=1) == (25_000, 25_000)
+
+
+def test_invalid_utf8_is_skipped_and_counted(tmp_path, caplog):
+    path = tmp_path / "bad.txt"
+    good = ("alpha beta gamma delta " * 5 + "\n").encode()
+    with open(path, "wb") as fout:
+        for i in range(50):
+            fout.write(good)
+            fout.write(b"alpha \xff\xfe beta caf\xe9 gamma\n")
+    model = Word2Vec(corpus_file=str(path), loss="nce", min_count=1, workers=2, epochs=2, vector_size=8)
+    assert sorted(model.wv.index_to_key) == ["alpha", "beta", "delta", "gamma"]
+    assert "skipped 100 tokens that are not valid UTF-8" in caplog.text
+    iterable = LineSentence(str(path))
+    model = Word2Vec(iterable, loss="nce", min_count=1, workers=2, epochs=2, vector_size=8)
+    assert sorted(model.wv.index_to_key) == ["alpha", "beta", "delta", "gamma"]
+    assert iterable.invalid_tokens == 100
+
+
+def test_bad_corpus_files_are_clear_errors(tmp_path, lee_file):
+    with pytest.raises(TypeError, match="valid path to a file"):
+        Word2Vec(corpus_file=str(tmp_path / "missing.txt"), loss="nce")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(RuntimeError, match="vocabulary is empty"):
+        Word2Vec(corpus_file=str(empty), loss="nce")
+    with pytest.raises(TypeError, match="must not be provided at the same time"):
+        Word2Vec([["a", "b"]], corpus_file=lee_file, loss="blackout")
+
+
+def test_vocab_hash_finds_every_word_and_nothing_else():
+    words = [f"w{i}" for i in range(1000)] + ["", "ünïcödé", "a b"]
+    table = _inner.VocabHash(words)
+    for i, w in enumerate(words):
+        assert _inner.py_vocab_lookup(table, w.encode("utf8")) == i
+    for w in ("w1000", "w", "x1", "ünïcöd"):
+        assert _inner.py_vocab_lookup(table, w.encode("utf8")) == -1
