@@ -742,6 +742,7 @@ cdef struct FileJob:
     int32_t *bounds           # BO_FILE_BATCH_WORDS + 1 sentence starts
     int n_words, n_sent
     long long sentences, effective_words, raw_words
+    const int32_t *stop       # set to 1 by the main thread to interrupt the epoch
 
 
 cdef void train_file_batch(TrainConfig *c, FileJob *job, long long pos) noexcept nogil:
@@ -793,7 +794,7 @@ cdef void read_range(TrainConfig *c, FileJob *job, const VocabTable *vocab, FILE
             n = getline(&line, &cap, f)
             if n > 0:
                 pos += n
-    while pos < job.end:
+    while pos < job.end and not job.stop[0]:
         n = getline(&line, &cap, f)
         if n < 0:
             break
@@ -824,7 +825,7 @@ cdef void read_range(TrainConfig *c, FileJob *job, const VocabTable *vocab, FILE
 
 
 def train_epoch_file(model, str path, long long start, long long end, vocab_hash, mem, int cur_epoch,
-                     int compute_loss, seed):
+                     int compute_loss, seed, stop_flag=None):
     """Train one worker's share of one epoch of a ``corpus_file``, with the GIL released.
 
     Parameters
@@ -845,6 +846,8 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
         Whether to accumulate the loss.
     seed : int
         Seed of this worker's RNG.
+    stop_flag : numpy.ndarray, optional
+        One int32: when another thread sets it to 1, the worker stops after its current line.
 
     Returns
     -------
@@ -882,6 +885,8 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
     job.end = end
     job.idx = &idx[0]
     job.bounds = &bounds[0]
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] stop = np.zeros(1, dtype=np.int32) if stop_flag is None else stop_flag
+    job.stop = &stop[0]
     encoded = path.encode()
     cdef FILE *f = fopen(encoded, "rb")
     if f == NULL:

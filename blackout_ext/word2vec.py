@@ -20,10 +20,14 @@ import logging
 import math
 import numbers
 import os
+import pickle
+import re
+import secrets
 import threading
 from queue import Queue
 
 import numpy as np
+from gensim import utils
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
@@ -139,24 +143,20 @@ class _LossProxy:
         return getattr(self._model, name)
 
 
-class _WorkerFailure:
-    def __init__(self, error):
-        self.error = error
+class _CountingQueue:
+    """A progress queue that counts the workers' end-of-epoch markers (None) passing through it."""
 
-
-class _FailureCheckingQueue:
-    """A progress queue that sets worker failures aside, so gensim's progress loop never sees them."""
-
-    def __init__(self, queue, failures):
-        self.queue, self.failures = queue, failures
+    def __init__(self, queue):
+        self.queue, self.finished = queue, 0
 
     def get(self, *args, **kwargs):
-        while True:
-            item = self.queue.get(*args, **kwargs)
-            if isinstance(item, _WorkerFailure):
-                self.failures.append(item)
-                continue
-            return item
+        item = self.queue.get(*args, **kwargs)
+        if item is None:
+            self.finished += 1
+        return item
+
+    def put(self, item, *args, **kwargs):
+        self.queue.put(item, *args, **kwargs)
 
     def qsize(self):
         return self.queue.qsize()
@@ -469,35 +469,94 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         vocab_hash = self._vocab_hash()
         bounds = [size * i // self.workers for i in range(self.workers + 1)]
         seeds = [self._next_job_seed() for _ in range(self.workers)]
+        stop_flag = np.zeros(1, dtype=np.int32)
         progress_queue = Queue()
+        failures = []
 
         def work(thread_id):
             try:
                 mem = self._get_thread_working_mem()
                 lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
                     self, corpus_file, bounds[thread_id], bounds[thread_id + 1], vocab_hash, mem, cur_epoch,
-                    int(self.compute_loss), seeds[thread_id])
+                    int(self.compute_loss), seeds[thread_id], stop_flag)
                 if self.compute_loss:
                     self._add_training_loss(job_loss)
                 progress_queue.put((lines, effective, raw))
-            except BaseException as err:  # report it to the main thread, never die silently
-                logger.exception("corpus_file worker %i failed", thread_id)
-                progress_queue.put(_WorkerFailure(err))
+            except BaseException as err:  # reported to the main thread: a worker never dies silently
+                failures.append(err)
             finally:
                 progress_queue.put(None)
 
         threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(self.workers)]
+        return self._run_epoch_threads(
+            threads, _CountingQueue(progress_queue), failures, stop=lambda: stop_flag.__setitem__(0, 1),
+            cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words, is_corpus_file_mode=True)
+
+    def _train_epoch(self, data_iterable, cur_epoch=0, total_examples=None, total_words=None,
+                     queue_factor=2, report_delay=1.0, callbacks=()):
+        # gensim's, made safe: an exception in the corpus iterator or in a worker is raised in the
+        # calling thread instead of hanging it, and an interruption (KeyboardInterrupt) stops the
+        # producer, lets the workers finish the jobs already queued, and joins every thread.
+        job_queue = Queue(maxsize=queue_factor * self.workers)
+        progress_queue = _CountingQueue(Queue(maxsize=(queue_factor + 1) * self.workers))
+        stop = threading.Event()
+        failures = []
+
+        def produce():
+            def guarded():
+                for item in data_iterable:
+                    if stop.is_set():
+                        return
+                    yield item
+            try:
+                self._job_producer(guarded(), job_queue, cur_epoch=cur_epoch, total_examples=total_examples,
+                                   total_words=total_words)
+            except BaseException as err:
+                failures.append(err)
+                stop.set()
+                for _ in range(self.workers):
+                    job_queue.put(None)
+
+        def consume():
+            mem = self._get_thread_working_mem()
+            while True:
+                job = job_queue.get()
+                if job is None:
+                    break
+                if stop.is_set() and failures:
+                    continue  # drain: the epoch has failed
+                try:
+                    tally, raw_tally = self._do_train_job(job[0], job[1], mem)
+                    progress_queue.put((len(job[0]), tally, raw_tally))
+                except BaseException as err:
+                    failures.append(err)
+                    stop.set()
+            progress_queue.put(None)
+
+        threads = [threading.Thread(target=consume, daemon=True) for _ in range(self.workers)]
+        threads.append(threading.Thread(target=produce, daemon=True))
+        return self._run_epoch_threads(
+            threads, progress_queue, failures, stop=stop.set, job_queue=job_queue, cur_epoch=cur_epoch,
+            total_examples=total_examples, total_words=total_words, report_delay=report_delay,
+            is_corpus_file_mode=False)
+
+    def _run_epoch_threads(self, threads, progress_queue, failures, stop, job_queue=None, **progress_kwargs):
         for thread in threads:
             thread.start()
-        failures = []
-        checked = _FailureCheckingQueue(progress_queue, failures)
-        result = self._log_epoch_progress(
-            progress_queue=checked, job_queue=None, cur_epoch=cur_epoch, total_examples=total_examples,
-            total_words=total_words, is_corpus_file_mode=True)
+        try:
+            result = self._log_epoch_progress(progress_queue=progress_queue, job_queue=job_queue, **progress_kwargs)
+        except BaseException:
+            stop()
+            logger.warning("training interrupted: stopping the worker threads")
+            while progress_queue.finished < self.workers:
+                progress_queue.get()
+            for thread in threads:
+                thread.join()
+            raise
         for thread in threads:
             thread.join()
         if failures:
-            raise failures[0].error
+            raise failures[0]
         return result
 
     # ------------------------------------------------------------------------------------------
@@ -560,30 +619,110 @@ class Word2Vec(gensim_word2vec.Word2Vec):
     # ------------------------------------------------------------------------------------------
     # persistence
 
+    def save(self, fname_or_handle, separately=None, sep_limit=10 * 1024**2, ignore=frozenset(),
+             pickle_protocol=utils.PICKLE_PROTOCOL):
+        """Save the model atomically: a save that dies midway leaves the previous model intact.
+
+        The large arrays go to ``<fname>.<generation>.<attribute>.npy`` files with a fresh
+        generation name, the main file is written under a temporary name, flushed to disk and
+        renamed over `fname` in one step, and only then are the previous generation's arrays
+        removed. At every instant `fname` names a complete model.
+
+        Parameters
+        ----------
+        fname_or_handle : str or file-like
+            Path to the file (atomic), or an open file handle (pickled in one piece, as gensim).
+        separately : list of str or None, optional
+            As in gensim: attributes stored in separate files (None: large arrays automatically).
+        sep_limit : int, optional
+            Don't store arrays smaller than this separately. In bytes.
+        ignore : frozenset of str, optional
+            Attributes that shouldn't be stored at all.
+        pickle_protocol : int, optional
+            Protocol number for pickle.
+        """
+        if not isinstance(fname_or_handle, (str, os.PathLike)):
+            return super().save(fname_or_handle, separately=separately, sep_limit=sep_limit, ignore=ignore,
+                                pickle_protocol=pickle_protocol)
+        fname = os.fspath(fname_or_handle)
+        self.add_lifecycle_event("saving", fname_or_handle=fname, separately=str(separately),
+                                 sep_limit=sep_limit, ignore=ignore)
+        generation = "g" + secrets.token_hex(6)
+        compress, subname = utils.SaveLoad._adapt_by_suffix(fname)
+        subname = _generation_subname(fname, generation, subname)
+        written = []
+
+        def recording_subname(*args):
+            path = subname(*args)
+            written.append(path)
+            return path
+
+        self._save_generation = generation
+        tmp = f"{fname}.{generation}.tmp"
+        restores = []
+        try:
+            restores = self._save_specials(
+                fname, separately, sep_limit, ignore, pickle_protocol, compress, recording_subname)
+            utils.pickle(self, tmp, protocol=pickle_protocol)
+            for path in written + [tmp]:
+                _fsync(path)
+            os.replace(tmp, fname)
+            _fsync(os.path.dirname(os.path.abspath(fname)))
+        except BaseException:
+            for path in written + [tmp]:
+                if os.path.exists(path):
+                    os.unlink(path)
+            raise
+        finally:
+            for obj, asides in restores:
+                for attrib, val in asides.items():
+                    setattr(obj, attrib, val)
+        _remove_other_generations(fname, generation)
+        logger.info("saved %s", fname)
+
     def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
         # derived tables are rebuilt on load, never pickled
         ignore = frozenset(ignore) | frozenset(_DERIVED_ATTRS) | {'_noise_state', '_vocab_hash_cache'}
         return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
 
-    def _load_specials(self, *args, **kwargs):
+    def _load_specials(self, fname, mmap, compress, subname):
+        generation = getattr(self, '_save_generation', None)
+        if generation:
+            subname = _generation_subname(fname, generation, subname)
         _set_missing_defaults(self)
-        super()._load_specials(*args, **kwargs)
+        super()._load_specials(fname, mmap, compress, subname)
 
     @classmethod
-    def load(cls, *args, **kwargs):
+    def load(cls, fname, mmap=None):
         """Load a model saved with :meth:`save`; a plain gensim ``Word2Vec`` model is upgraded.
 
         Parameters
         ----------
         fname : str
             Path to the saved file.
+        mmap : str, optional
+            Memory-map the large arrays (``'r'``: read-only, for querying only).
 
         Returns
         -------
         :class:`~blackout_ext.Word2Vec`
             The model. One saved by gensim comes back with ``loss=None`` and trains as it did.
+
+        Raises
+        ------
+        OSError
+            If the file, or one of its ``.npy`` arrays, is missing, truncated or not a model;
+            the message names the file.
         """
-        model = super().load(*args, **kwargs)
+        if not os.path.isfile(fname):
+            raise FileNotFoundError(f"no saved model at {fname}")
+        try:
+            model = super().load(fname, mmap=mmap)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"cannot load model {fname}: missing file {err.filename}") from err
+        except (EOFError, pickle.UnpicklingError, ValueError, OSError, AttributeError, ImportError) as err:
+            raise OSError(f"cannot load model {fname}: it, or one of its .npy arrays, is truncated or "
+                          f"not a saved model ({type(err).__name__}: {err})") from err
         if not isinstance(model, cls):
             model = cls.from_gensim(model)
         return model
@@ -605,6 +744,37 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if self.loss is not None:
             text = text[:-1] + f", loss={self.loss}>"
         return text
+
+
+def _generation_subname(fname, generation, subname):
+    """Name a saved array ``<fname>.<generation>.<attribute>.npy`` instead of gensim's ``<fname>.<attribute>.npy``."""
+    def named(*args):
+        first = args[0]
+        if first.startswith(fname):
+            first = f"{fname}.{generation}{first[len(fname):]}"
+        return subname(first, *args[1:])
+    return named
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_other_generations(fname, keep):
+    """Remove the arrays (and leftover temporary files) of earlier or interrupted saves of `fname`."""
+    directory = os.path.dirname(os.path.abspath(fname))
+    pattern = re.compile(re.escape(os.path.basename(fname)) + r"\.(g[0-9a-f]{12})\.")
+    for entry in os.listdir(directory):
+        match = pattern.match(entry)
+        if match and match.group(1) != keep:
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                logger.warning("could not remove %s", entry)
 
 
 def _set_missing_defaults(model):

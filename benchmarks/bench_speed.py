@@ -1,0 +1,177 @@
+#!/usr/bin/env python
+"""Words per second of every mode, as a ratio to gensim's negative sampling in the same run.
+
+The machine is shared and noisy, so absolute times mean little: each configuration trains
+gensim's ``ns`` and then each mode at the same k, path, architecture and worker count, back to
+back, ``--repeat`` times, and reports the median ratio. Only ``train()`` is timed (the
+vocabulary is built beforehand).
+
+    python benchmarks/bench_speed.py                      # WordNet glosses, sg and cbow, k=5
+    python benchmarks/bench_speed.py --negative 5,15 --paths iterable,corpus_file --quality
+    python benchmarks/bench_speed.py --scaling            # 2 workers / 1 worker, new modes
+
+The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository.
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "corpora", "wordnet-glosses.txt.gz")
+TARGETS = {  # issue 7: floor and goal of the ratio to gensim's ns
+    ("nce", "sg"): (1.0, 1.3), ("blackout", "sg"): (0.95, 1.25),
+    ("nce", "cbow"): (1.0, 1.3), ("blackout", "cbow"): (1.0, 1.3),
+}
+
+
+def load(path, limit_words=None):
+    opener = gzip.open if path.endswith(".gz") else open
+    sentences, n = [], 0
+    with opener(path, "rt", encoding="utf8", errors="replace") as fin:
+        for line in fin:
+            tokens = line.split()
+            if tokens:
+                sentences.append(tokens)
+                n += len(tokens)
+            if limit_words and n >= limit_words:
+                break
+    return sentences, n
+
+
+def train_once(sentences, corpus_file, mode, arch, k, workers, args):
+    from blackout_ext import Word2Vec
+
+    params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
+                  sg=1 if arch == "sg" else 0, workers=workers, seed=args.seed, epochs=args.epochs)
+    if mode == "hs":
+        params["loss"] = "hs"
+    else:
+        params.update(loss=mode, negative=k, ns_exponent=args.ns_exponent)
+    model = Word2Vec(**params)
+    if corpus_file:
+        model.build_vocab(corpus_file=corpus_file)
+        start = time.perf_counter()
+        _, raw = model.train(corpus_file=corpus_file, total_words=model.corpus_total_words, epochs=args.epochs)
+    else:
+        model.build_vocab(sentences)
+        start = time.perf_counter()
+        _, raw = model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
+    seconds = time.perf_counter() - start
+    return model, raw / seconds
+
+
+def quality(model):
+    from blackout_ext.compare import quality_scores
+    return quality_scores(model.wv)
+
+
+def run(args):
+    sentences, n_words = load(args.corpus, args.limit_words)
+    print(f"corpus: {args.corpus}: {len(sentences)} sentences, {n_words} words; "
+          f"d={args.size}, window={args.window}, epochs={args.epochs}, repeats={args.repeat}")
+    corpus_file = None
+    if "corpus_file" in args.paths:
+        tmp = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf8")
+        with tmp:
+            for s in sentences:
+                tmp.write(" ".join(s) + "\n")
+        corpus_file = tmp.name
+    rows = []
+    for path in args.paths:
+        for arch in args.archs:
+            for k in args.negative:
+                for workers in args.workers:
+                    ratios = {m: [] for m in args.modes if m != "ns"}
+                    speeds = {m: [] for m in args.modes}
+                    scores = {}
+                    for rep in range(args.repeat):
+                        for mode in ["ns"] + [m for m in args.modes if m != "ns"]:
+                            model, wps = train_once(sentences, corpus_file if path == "corpus_file" else None,
+                                                    mode, arch, k, workers, args)
+                            speeds[mode].append(wps)
+                            if mode != "ns":
+                                ratios[mode].append(wps / speeds["ns"][-1])
+                            if args.quality and rep == 0:
+                                scores[mode] = quality(model)
+                    for mode in ["ns"] + list(ratios):
+                        ratio = statistics.median(ratios[mode]) if mode in ratios else 1.0
+                        row = dict(path=path, arch=arch, k=k, workers=workers, mode=mode,
+                                   words_per_s=statistics.median(speeds[mode]), ratio_to_ns=ratio)
+                        row.update(scores.get(mode, {}))
+                        floor, goal = TARGETS.get((mode, arch), (None, None))
+                        row.update(floor=floor, goal=goal)
+                        rows.append(row)
+                        print_row(row)
+    if corpus_file:
+        os.unlink(corpus_file)
+    return rows
+
+
+def print_row(row):
+    target = f"  floor {row['floor']:.2f}x goal {row['goal']:.2f}x" if row.get("floor") else ""
+    qual = ""
+    if "simlex999" in row:
+        qual = (f"  simlex {row['simlex999']:.3f} ws353 {row['wordsim353']:.3f} "
+                f"analogy {row['analogy_accuracy']:.3f}")
+    print(f"{row['path']:>11} {row['arch']:>4} k={row['k']:<3} w={row['workers']} {row['mode']:>16} "
+          f"{row['words_per_s']:>10.0f} words/s  {row['ratio_to_ns']:.2f}x ns{target}{qual}", flush=True)
+
+
+def scaling(args):
+    """words/s with 2 workers over 1 worker, per mode (issue 7: floor 1.8x, goal 1.95x)."""
+    sentences, _ = load(args.corpus, args.limit_words)
+    for arch in args.archs:
+        for mode in args.modes:
+            one = [train_once(sentences, None, mode, arch, args.negative[0], 1, args)[1] for _ in range(args.repeat)]
+            two = [train_once(sentences, None, mode, arch, args.negative[0], 2, args)[1] for _ in range(args.repeat)]
+            print(f"{arch:>4} {mode:>16}  1 worker {statistics.median(one):>9.0f}  2 workers "
+                  f"{statistics.median(two):>9.0f}  ratio {statistics.median(two) / statistics.median(one):.2f}x "
+                  f"(floor 1.80x, goal 1.95x)", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--limit-words", type=int, default=None)
+    parser.add_argument("--modes", default="ns,nce,blackout,sampled_softmax")
+    parser.add_argument("--paths", default="iterable")
+    parser.add_argument("--archs", default="sg,cbow")
+    parser.add_argument("--negative", default="5")
+    parser.add_argument("--workers", default="2")
+    parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--sample", type=float, default=1e-3)
+    parser.add_argument("--ns-exponent", type=float, default=0.75)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quality", action="store_true", help="also score simlex999, wordsim353, analogies")
+    parser.add_argument("--scaling", action="store_true", help="measure 2 workers / 1 worker instead")
+    parser.add_argument("--json", default=None, help="write the rows here")
+    args = parser.parse_args(argv)
+    args.modes = args.modes.split(",")
+    args.paths = args.paths.split(",")
+    args.archs = args.archs.split(",")
+    args.negative = [int(x) for x in args.negative.split(",")]
+    args.workers = [int(x) for x in args.workers.split(",")]
+    if not os.path.exists(args.corpus):
+        sys.exit(f"corpus not found: {args.corpus} (give --corpus)")
+    if args.scaling:
+        scaling(args)
+        return
+    rows = run(args)
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.json:
+        with open(args.json, "w") as fout:
+            json.dump(rows, fout, indent=2)
+
+
+if __name__ == "__main__":
+    main()
