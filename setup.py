@@ -11,7 +11,7 @@ extensions = [
     Extension(
         "blackout_ext._inner",
         ["blackout_ext/_inner.pyx"],
-        include_dirs=[np.get_include()],
+        include_dirs=[np.get_include(), "blackout_ext"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
     ),

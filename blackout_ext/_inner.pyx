@@ -20,7 +20,12 @@ cimport numpy as cnp
 from libc.math cimport exp, log, log1p, fabs
 from libc.string cimport memset
 from libc.stdint cimport uint64_t, uint32_t, int32_t
-from scipy.linalg.cython_blas cimport sdot, saxpy, sscal, sgemv, sger
+from scipy.linalg.cython_blas cimport sgemv
+
+cdef extern from "bo_vec.h" nogil:
+    float bo_dot(const float *x, const float *y, int n)
+    void bo_axpy(float a, const float *x, float *y, int n)           # y += a x
+    void bo_axpy_clamped(float a, const float *x, float *y, int n)   # the same, |y| <= 1e12
 
 cnp.import_array()
 
@@ -304,30 +309,36 @@ cdef double update_with_candidates(
     """Score cand[0:n], compute the gammas, update syn1neg rows and accumulate neu1e."""
     cdef int i, size = c.size
     cdef REAL_t coef
-    cdef REAL_t *row
     cdef double loss
     for i in range(n):
-        c.scores[i] = sdot(&size, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], &ONE, h, &ONE)
+        c.scores[i] = bo_dot(&c.syn1neg[<Py_ssize_t>c.cand[i] * size], h, size)
     loss = gamma_function(c.loss)(
         c.scores, c.cand, n, c.logq, c.log_k, log_z, c.compute_loss, c.gam, dlogz)
     # two passes, so that a duplicate draw's neu1e term sees u_w as it was before this pair
     for i in range(n):
         coef = <REAL_t>(c.alpha * c.gam[i])
-        saxpy(&size, &coef, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], &ONE, c.neu1e, &ONE)
+        bo_axpy(coef, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], c.neu1e, size)
     for i in range(n):
         coef = <REAL_t>(c.alpha * c.gam[i])
-        saxpy(&size, &coef, h, &ONE, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], &ONE)
+        bo_axpy_clamped(coef, h, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], size)
     return loss
 
 
 cdef double softmax_step(TrainConfig *c, const REAL_t *h, int32_t target) noexcept nogil:
-    # O(|V| d) with BLAS. syn1neg is row-major |V| x d, i.e. a column-major d x |V| matrix A.
-    cdef int d = c.size, nv = c.vocab_size
+    # O(|V| d). The scores are one BLAS sgemv (syn1neg is row-major |V| x d, i.e. a column-major
+    # d x |V| matrix). The update then makes a single pass over the rows, fusing the input
+    # gradient (sgemv) with the rank-1 update (sger), each row read before it changes, clamped
+    # as every other update is; a row whose gamma underflowed to 0 is skipped.
+    cdef int d = c.size, nv = c.vocab_size, w
+    cdef REAL_t *row
     cdef double loss
     sgemv("T", &d, &nv, &ONEF, c.syn1neg, &d, <REAL_t *>h, &ONE, &ZEROF, c.scores, &ONE)
     loss = softmax_gammas(c.scores, nv, target, c.alpha)
-    sgemv("N", &d, &nv, &ONEF, c.syn1neg, &d, c.scores, &ONE, &ONEF, c.neu1e, &ONE)
-    sger(&d, &nv, &ONEF, <REAL_t *>h, &ONE, c.scores, &ONE, c.syn1neg, &d)
+    for w in range(nv):
+        if c.scores[w] != 0:
+            row = &c.syn1neg[<Py_ssize_t>w * d]
+            bo_axpy(c.scores[w], row, c.neu1e, d)
+            bo_axpy_clamped(c.scores[w], h, row, d)
     return loss
 
 
@@ -376,7 +387,7 @@ cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int 
                 memset(c.neu1e, 0, size * sizeof(REAL_t))
                 c.loss_sum += pair_step(c, h, idx[i], log_z, &dlogz)
                 lockf = c.lockf[inp % c.lockf_len]
-                saxpy(&size, &lockf, c.neu1e, &ONE, h, &ONE)
+                bo_axpy_clamped(lockf, c.neu1e, h, size)
                 if c.nce_learned:
                     c.nce_log_z[inp] += <REAL_t>(c.alpha * dlogz)
 
@@ -397,25 +408,27 @@ cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, in
                 if j == i:
                     continue
                 count += 1
-                saxpy(&size, &ONEF, &c.syn0[<Py_ssize_t>idx[j] * size], &ONE, c.neu1, &ONE)
+                bo_axpy(ONEF, &c.syn0[<Py_ssize_t>idx[j] * size], c.neu1, size)
                 if c.nce_learned:
                     log_z += c.nce_log_z[idx[j]]
             if count == 0:
                 continue
             inv_count = ONEF / count
             if c.cbow_mean:
-                sscal(&size, &inv_count, c.neu1, &ONE)
+                for j in range(size):
+                    c.neu1[j] *= inv_count
             log_z *= inv_count
             memset(c.neu1e, 0, size * sizeof(REAL_t))
             c.loss_sum += pair_step(c, c.neu1, idx[i], log_z, &dlogz)
             if c.cbow_mean:
                 # dh/dx_j = 1/count for the mean
-                sscal(&size, &inv_count, c.neu1e, &ONE)
+                for j in range(size):
+                    c.neu1e[j] *= inv_count
             for j in range(j0, j1):
                 if j == i:
                     continue
                 lockf = c.lockf[idx[j] % c.lockf_len]
-                saxpy(&size, &lockf, c.neu1e, &ONE, &c.syn0[<Py_ssize_t>idx[j] * size], &ONE)
+                bo_axpy_clamped(lockf, c.neu1e, &c.syn0[<Py_ssize_t>idx[j] * size], size)
                 if c.nce_learned:
                     c.nce_log_z[idx[j]] += <REAL_t>(c.alpha * dlogz * inv_count)
 

@@ -48,6 +48,11 @@ SOFTMAX_WARN_VOCAB = 20000
 _DERIVED_ATTRS = ("noise_logq", "noise_alias_thr", "noise_alias_idx")
 _DEFAULT_NEGATIVE = 5
 _LOSS_LOCK = threading.Lock()
+_WEIGHT_LIMIT = 1e12  # BO_WEIGHT_LIMIT in bo_vec.h: the kernels clamp every weight to +-this
+
+
+def _at_weight_limit(*arrays):
+    return any(a.size and float(np.abs(a).max()) >= _WEIGHT_LIMIT for a in arrays)
 
 
 def resolve_output_layer(loss, hs, negative, nce_normalizer="fixed"):
@@ -327,7 +332,12 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         """
         blas = single_threaded_blas() if self.loss == "softmax" else contextlib.nullcontext()
         with blas:
-            return super().train(*args, **kwargs)
+            result = super().train(*args, **kwargs)
+        if self.uses_new_kernels and _at_weight_limit(self.syn1neg, self.wv.vectors):
+            logger.warning(
+                "training diverged: weights reached the clamp limit of +-%g (alpha=%g is too high for this "
+                "corpus and loss); the vectors are finite but not meaningful", _WEIGHT_LIMIT, self.alpha)
+        return result
 
     def _check_training_sanity(self, epochs=0, total_examples=None, total_words=None, **kwargs):
         resolve_output_layer(self.loss, self.hs, self.negative, self.nce_normalizer)
