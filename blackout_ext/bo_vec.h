@@ -1,8 +1,9 @@
 /* Small vector kernels for blackout_ext: dot product, axpy and a clamped axpy.
  *
  * Plain loops and GCC/Clang vector extensions, so that the compiler emits SIMD code without
- * -ffast-math. On x86-64 Linux with GCC each kernel is compiled twice, for AVX2+FMA and for the
- * SSE2 baseline, and the loader picks one at run time (target_clones): a wheel stays portable.
+ * -ffast-math. On x86-64 Linux with GCC each kernel is compiled twice, for AVX2 and for the
+ * SSE2 baseline, and the loader picks one by CPU feature at run time (target_clones; "arch=..."
+ * would dispatch on the CPU model instead, and fall back to SSE2 on newer CPUs): a wheel stays portable.
  *
  * bo_axpy_clamped keeps every weight within +-BO_WEIGHT_LIMIT. With |w| <= 1e12, a dot product
  * of length d is at most d * 1e24, far from float overflow: training at any learning rate can
@@ -16,7 +17,7 @@
 #define BO_WEIGHT_LIMIT 1e12f
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define BO_DISPATCH __attribute__((target_clones("arch=haswell", "default")))
+#define BO_DISPATCH __attribute__((target_clones("avx2", "default")))
 #else
 #define BO_DISPATCH
 #endif

@@ -68,3 +68,15 @@ def test_bad_arguments_give_one_line(tmp_path, args, message):
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_vocab_scaling_example(tmp_path):
+    proc = run([os.path.join(ROOT, "examples", "vocab_scaling.py"), "--vocab", "200,800", "--words", "4000",
+                "--size", "8", "--softmax-budget", "1e7", "--out", str(tmp_path)], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(open(tmp_path / "vocab_scaling.csv")))
+    from blackout_ext import LOSSES
+    assert len(rows) == 2 * len(LOSSES)
+    assert all(float(r["us_per_prediction"]) > 0 for r in rows)
+    with open(tmp_path / "vocab_scaling.png", "rb") as fin:
+        assert fin.read(8) == PNG_MAGIC
