@@ -44,11 +44,12 @@ def load(path, limit_words=None):
     return sentences, n
 
 
-def train_once(sentences, corpus_file, mode, arch, k, workers, args):
+def train_once(sentences, corpus_file, mode, arch, k, workers, args, seed=None):
     from blackout_ext import Word2Vec
 
     params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
-                  sg=1 if arch == "sg" else 0, workers=workers, seed=args.seed, epochs=args.epochs)
+                  sg=1 if arch == "sg" else 0, workers=workers, seed=args.seed if seed is None else seed,
+                  epochs=args.epochs)
     if mode == "hs":
         params["loss"] = "hs"
     else:
@@ -89,21 +90,24 @@ def run(args):
                 for workers in args.workers:
                     ratios = {m: [] for m in args.modes if m != "ns"}
                     speeds = {m: [] for m in args.modes}
-                    scores = {}
+                    scores = {m: [] for m in args.modes}
                     for rep in range(args.repeat):
                         for mode in ["ns"] + [m for m in args.modes if m != "ns"]:
+                            # with --quality, each repeat uses its own seed and the scores are averaged
                             model, wps = train_once(sentences, corpus_file if path == "corpus_file" else None,
-                                                    mode, arch, k, workers, args)
+                                                    mode, arch, k, workers, args,
+                                                    seed=args.seed + rep if args.quality else None)
                             speeds[mode].append(wps)
                             if mode != "ns":
                                 ratios[mode].append(wps / speeds["ns"][-1])
-                            if args.quality and rep == 0:
-                                scores[mode] = quality(model)
+                            if args.quality:
+                                scores[mode].append(quality(model))
                     for mode in ["ns"] + list(ratios):
                         ratio = statistics.median(ratios[mode]) if mode in ratios else 1.0
                         row = dict(path=path, arch=arch, k=k, workers=workers, mode=mode,
                                    words_per_s=statistics.median(speeds[mode]), ratio_to_ns=ratio)
-                        row.update(scores.get(mode, {}))
+                        if scores[mode]:
+                            row.update({name: statistics.mean(s[name] for s in scores[mode]) for name in scores[mode][0]})
                         floor, goal = TARGETS.get((mode, arch), (None, None))
                         row.update(floor=floor, goal=goal)
                         rows.append(row)
@@ -152,7 +156,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quality", action="store_true", help="also score simlex999, wordsim353, analogies")
+    parser.add_argument("--quality", action="store_true",
+                        help="also score simlex999, wordsim353, analogies: seed + repeat per repeat, averaged")
     parser.add_argument("--scaling", action="store_true", help="measure 2 workers / 1 worker instead")
     parser.add_argument("--json", default=None, help="write the rows here")
     args = parser.parse_args(argv)

@@ -3,7 +3,8 @@
 
 Trains one epoch on the WordNet corpus streamed from its .gz file, then on the same text
 repeated 10 times (streamed again, never loaded whole), each in a fresh process, and prints the
-peak RSS of both. With ``--corpus-file`` the repeated text is unpacked to a temporary file and
+peak RSS of both. ``min_count`` is scaled with the repetitions (5 and 50), so that both runs
+keep the same vocabulary and only the corpus length differs. With ``--corpus-file`` the repeated text is unpacked to a temporary file and
 trained through the ``corpus_file`` path instead.
 
     python benchmarks/stream_memory.py [--loss blackout] [--corpus-file]
@@ -25,6 +26,7 @@ from blackout_ext import Word2Vec
 from blackout_ext.corpora import LineSentence
 
 path, repeat, loss, corpus_file = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+min_count = int(sys.argv[5])
 
 class Repeated:
     def __init__(self, source, times):
@@ -34,7 +36,7 @@ class Repeated:
             yield from self.source
 
 start = time.perf_counter()
-model = Word2Vec(loss=loss, vector_size=100, workers=2, epochs=1, min_count=5)
+model = Word2Vec(loss=loss, vector_size=100, workers=2, epochs=1, min_count=min_count)
 if corpus_file:
     model.build_vocab(corpus_file=path)
     model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=1)
@@ -47,8 +49,9 @@ print(json.dumps(dict(words=model.corpus_total_words, vocab=len(model.wv), secon
 """
 
 
-def measure(path, repeat, loss, corpus_file):
-    out = subprocess.run([sys.executable, "-c", CHILD, path, str(repeat), loss, "1" if corpus_file else "0"],
+def measure(path, repeat, loss, corpus_file, min_count):
+    out = subprocess.run([sys.executable, "-c", CHILD, path, str(repeat), loss, "1" if corpus_file else "0",
+                          str(min_count)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -69,11 +72,11 @@ def main():
                 with open(path, "wb") as fout:
                     for _ in range(times):
                         fout.write(text)
-                results.append((times, measure(path, 1, args.loss, True)))
+                results.append((times, measure(path, 1, args.loss, True, 5 * times)))
                 os.unlink(path)
     else:
         for times in (1, args.times):
-            results.append((times, measure(args.corpus, times, args.loss, False)))
+            results.append((times, measure(args.corpus, times, args.loss, False, 5 * times)))
     for times, r in results:
         print(f"{'corpus_file' if args.corpus_file else 'iterable':>11} x{times:<3} {r['words']:>10} words  "
               f"vocab {r['vocab']:>6}  {r['seconds']:6.1f} s  peak RSS {r['peak_rss_mb']:7.1f} MB")

@@ -17,7 +17,7 @@ table); it takes nothing from gensim's compiled modules, only BLAS from SciPy.
 """
 import numpy as np
 cimport numpy as cnp
-from libc.math cimport exp, log, log1p, fabs
+from libc.math cimport exp, expf, log, log1p, fabs
 from libc.string cimport memset
 from libc.stdint cimport uint64_t, uint32_t, int32_t
 from scipy.linalg.cython_blas cimport sgemv
@@ -26,6 +26,7 @@ cdef extern from "bo_vec.h" nogil:
     float bo_dot(const float *x, const float *y, int n)
     void bo_axpy(float a, const float *x, float *y, int n)           # y += a x
     void bo_axpy_clamped(float a, const float *x, float *y, int n)   # the same, |y| <= 1e12
+    void bo_softmax_update(const float *g, const float *h, float *U, float *neu1e, int n_rows, int d)
 
 cnp.import_array()
 
@@ -265,19 +266,27 @@ cdef inline gamma_fn gamma_function(int loss) noexcept nogil:
 
 
 cdef double softmax_gammas(REAL_t *s, int n, int32_t target, double lr) noexcept nogil:
-    # in place: s_w -> lr * (1[w == t] - P_w); returns -log P_t
+    # in place: s_w -> lr * (1[w == t] - P_w); returns -log P_t. One exp per word, in float
+    # (after subtracting the maximum, every argument is <= 0), summed in double.
     cdef int i
-    cdef double m = clip_score(s[0]), z = 0.0, st
+    cdef REAL_t m, st
+    cdef double z = 0.0
+    cdef REAL_t scale
+    for i in range(n):
+        s[i] = <REAL_t>clip_score(s[i])
+    m = s[0]
     for i in range(1, n):
-        if clip_score(s[i]) > m:
-            m = clip_score(s[i])
+        if s[i] > m:
+            m = s[i]
+    st = s[target]
     for i in range(n):
-        z += exp(clip_score(s[i]) - m)
-    st = clip_score(s[target])
+        s[i] = expf(s[i] - m)
+        z += s[i]
+    scale = <REAL_t>(-lr / z)
     for i in range(n):
-        s[i] = <REAL_t>(-lr * exp(clip_score(s[i]) - m) / z)
+        s[i] *= scale
     s[target] += <REAL_t>lr
-    return -(st - m - log(z))
+    return -((<double>st - <double>m) - log(z))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,16 +338,11 @@ cdef double softmax_step(TrainConfig *c, const REAL_t *h, int32_t target) noexce
     # d x |V| matrix). The update then makes a single pass over the rows, fusing the input
     # gradient (sgemv) with the rank-1 update (sger), each row read before it changes, clamped
     # as every other update is; a row whose gamma underflowed to 0 is skipped.
-    cdef int d = c.size, nv = c.vocab_size, w
-    cdef REAL_t *row
+    cdef int d = c.size, nv = c.vocab_size
     cdef double loss
     sgemv("T", &d, &nv, &ONEF, c.syn1neg, &d, <REAL_t *>h, &ONE, &ZEROF, c.scores, &ONE)
     loss = softmax_gammas(c.scores, nv, target, c.alpha)
-    for w in range(nv):
-        if c.scores[w] != 0:
-            row = &c.syn1neg[<Py_ssize_t>w * d]
-            bo_axpy(c.scores[w], row, c.neu1e, d)
-            bo_axpy_clamped(c.scores[w], h, row, d)
+    bo_softmax_update(c.scores, h, c.syn1neg, c.neu1e, nv, d)
     return loss
 
 

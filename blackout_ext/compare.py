@@ -121,9 +121,12 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
             from tqdm.auto import tqdm
             bar = tqdm(total=params.get("epochs", 5), desc=f"{mode:>16}", unit="epoch", leave=True)
         recorder = _EpochRecorder(bar)
-        start = default_timer()
         mode_params = {k: v for k, v in params.items() if not (mode == "hs" and k == "negative")}
-        model = Word2Vec(sentences, loss=mode, compute_loss=True, callbacks=[recorder], **mode_params)
+        model = Word2Vec(loss=mode, **mode_params)
+        model.build_vocab(sentences)
+        start = default_timer()  # training only: the vocabulary scan is the same for every mode
+        model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs, compute_loss=True,
+                    callbacks=[recorder])
         seconds = default_timer() - start
         if bar is not None:
             bar.close()

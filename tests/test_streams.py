@@ -156,3 +156,24 @@ def test_vocab_hash_finds_every_word_and_nothing_else():
         assert _inner.py_vocab_lookup(table, w.encode("utf8")) == i
     for w in ("w1000", "w", "x1", "ünïcöd"):
         assert _inner.py_vocab_lookup(table, w.encode("utf8")) == -1
+
+
+@pytest.mark.parametrize("loss, extra", [("sampled_softmax", {}), ("softmax", {}),
+                                         ("nce", dict(nce_normalizer="learned"))])
+@pytest.mark.parametrize("sg", [1, 0])
+def test_corpus_file_path_for_the_other_losses(tmp_path, small_corpus, loss, extra, sg):
+    path = write_lines(tmp_path / "c.txt", small_corpus)
+    model = Word2Vec(corpus_file=path, loss=loss, sg=sg, workers=2, epochs=2, compute_loss=True,
+                     **dict(PARAMS, min_count=2), **extra)
+    assert model.get_latest_training_loss() > 0
+    assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
+    if loss == "nce":
+        assert np.any(model.nce_log_z != 0)
+
+
+def test_local_url_through_smart_open(tmp_path, lee_corpus):
+    path = write_lines(tmp_path / "c.txt.gz", lee_corpus[:50], gzip.open)
+    corpus = LineSentence("file://" + path)
+    assert [s for s in corpus] == [s for s in lee_corpus[:50]]
+    model = Word2Vec(corpus, loss="blackout", workers=2, epochs=1, **dict(PARAMS, min_count=2))
+    assert len(model.wv) > 50
