@@ -130,24 +130,6 @@ def noise_log_probabilities(counts, ns_exponent):
     return log_weights - (top + np.log(np.exp(log_weights - top).sum()))
 
 
-class _LossProxy:
-    """Stands in for the model when calling gensim's kernels, so that each job's loss starts at 0.
-
-    gensim's kernels copy ``model.running_training_loss`` in, add the job's loss in float32 and
-    copy it out again, so concurrent jobs overwrite each other's updates. Through this proxy a
-    job only ever sees its own loss, which the model then adds under a lock.
-    """
-
-    __slots__ = ("_model", "running_training_loss")
-
-    def __init__(self, model):
-        self._model = model
-        self.running_training_loss = 0.0
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-
 class _CountingQueue:
     """A progress queue that counts the workers' end-of-epoch markers (None) passing through it."""
 
@@ -413,7 +395,12 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         else:
             if not self.compute_loss:
                 return super()._do_train_job(sentences, alpha, inits)
-            proxy = _LossProxy(self)
+            # gensim's kernels copy model.running_training_loss in, add the job's loss in float32
+            # and copy it out, so concurrent jobs overwrite each other's. Give each job a shallow
+            # copy of the model (same arrays, same RNG) whose loss starts at 0, and add it under a lock.
+            proxy = object.__new__(type(self))
+            proxy.__dict__ = dict(self.__dict__)
+            proxy.running_training_loss = 0.0
             work, neu1 = inits
             if self.sg:
                 tally = gensim_word2vec.train_batch_sg(proxy, sentences, alpha, work, True)
