@@ -20,28 +20,6 @@
 #define BO_DISPATCH __attribute__((target_clones("avx2", "default")))
 #else
 #define BO_DISPATCH
-/* The full softmax's update, one pass over the output matrix U (|V| rows of d):
- * for each row w with g[w] != 0, neu1e += g[w] * U[w] (U[w] as it was), then
- * U[w] += g[w] * h, clamped. Fuses BLAS's sgemv (input gradient) and sger (rank-1 update). */
-BO_DISPATCH
-static void bo_softmax_update(const float *restrict g, const float *restrict h, float *restrict U,
-                              float *restrict neu1e, int n_rows, int d) {
-    for (int w = 0; w < n_rows; w++) {
-        float a = g[w];
-        if (a == 0.0f)
-            continue;
-        float *restrict row = U + (long)w * d;
-        for (int i = 0; i < d; i++) {
-            float old = row[i];
-            neu1e[i] += a * old;
-            float v = old + a * h[i];
-            v = v < BO_WEIGHT_LIMIT ? v : BO_WEIGHT_LIMIT;
-            v = v > -BO_WEIGHT_LIMIT ? v : -BO_WEIGHT_LIMIT;
-            row[i] = v;
-        }
-    }
-}
-
 #endif
 
 typedef float bo_v8 __attribute__((vector_size(32)));
