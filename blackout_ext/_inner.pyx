@@ -28,6 +28,10 @@ cdef extern from "bo_vec.h" nogil:
     void bo_axpy_clamped(float a, const float *x, float *y, int n)   # the same, |y| <= 1e12
     void bo_softmax_update(const float *g, const float *h, float *U, float *neu1e, int n_rows, int d)
 
+from cpython.dict cimport PyDict_GetItem
+from cpython.long cimport PyLong_AsLong
+from cpython.object cimport PyObject
+
 cnp.import_array()
 
 cdef int ONE = 1
@@ -547,14 +551,17 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed):
     cdef const uint32_t[:] sample_int = model.wv.expandos['sample_int'] if do_sample else None
     cdef int n = 0, n_sent = 0
     cdef int32_t w
+    cdef PyObject *found
     for sent in sentences:
         if not sent:
             continue
         for token in sent:
-            word = key_to_index.get(token)
-            if word is None:
+            # a borrowed reference, no method call: this loop holds the GIL, so it sets the ceiling
+            # on how well more workers scale
+            found = PyDict_GetItem(key_to_index, token)
+            if found is NULL:
                 continue
-            w = word
+            w = PyLong_AsLong(<object>found)
             if do_sample and sample_int[w] < rng_next32(&c.rng):
                 continue
             idx[n] = w

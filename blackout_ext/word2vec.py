@@ -537,6 +537,42 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             total_examples=total_examples, total_words=total_words, report_delay=report_delay,
             is_corpus_file_mode=False)
 
+    def _job_producer(self, data_iterator, job_queue, cur_epoch=0, total_examples=None, total_words=None):
+        # gensim's producer, job for job and learning rate for learning rate, but a sentence's word
+        # count is len(sentence) instead of a generator per sentence: this thread holds the GIL,
+        # and its cost per sentence limits how well the workers scale.
+        job_batch, batch_size = [], 0
+        pushed_words, pushed_examples = 0, 0
+        next_alpha = self._get_next_alpha(0.0, cur_epoch)
+        job_no = 0
+        batch_words = self.batch_words
+        for data in data_iterator:
+            data_length = len(data)
+            if batch_size + data_length <= batch_words:
+                job_batch.append(data)
+                batch_size += data_length
+                continue
+            job_no += 1
+            job_queue.put((job_batch, next_alpha))
+            if total_examples:
+                pushed_examples += len(job_batch)
+                epoch_progress = 1.0 * pushed_examples / total_examples
+            else:
+                pushed_words += batch_size
+                epoch_progress = 1.0 * pushed_words / total_words
+            next_alpha = self._get_next_alpha(epoch_progress, cur_epoch)
+            job_batch, batch_size = [data], data_length
+        if job_batch:
+            job_no += 1
+            job_queue.put((job_batch, next_alpha))
+        if job_no == 0 and self.train_count == 0:
+            logger.warning(
+                "train() called with an empty iterator (if not intended, "
+                "be sure to provide a corpus that offers restartable iteration = an iterable).")
+        for _ in range(self.workers):
+            job_queue.put(None)
+        logger.debug("job loop exiting, total %i jobs", job_no)
+
     def _run_epoch_threads(self, threads, progress_queue, failures, stop, job_queue=None, **progress_kwargs):
         for thread in threads:
             thread.start()

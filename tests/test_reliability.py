@@ -48,7 +48,9 @@ def large_model_path(tmp_path_factory):
 def test_save_killed_midway_leaves_a_complete_model(large_model_path, delay):
     path, original = large_model_path
     before = Word2Vec.load(path)
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, path], stdout=subprocess.PIPE, text=True)
+    # run outside the source tree, so that the child imports the installed package
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, path], stdout=subprocess.PIPE, text=True,
+                            cwd=os.path.dirname(path))
     assert proc.stdout.readline().strip() == "saving"
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
