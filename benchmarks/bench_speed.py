@@ -132,11 +132,16 @@ def scaling(args):
     sentences, _ = load(args.corpus, args.limit_words)
     for arch in args.archs:
         for mode in args.modes:
-            one = [train_once(sentences, None, mode, arch, args.negative[0], 1, args)[1] for _ in range(args.repeat)]
-            two = [train_once(sentences, None, mode, arch, args.negative[0], 2, args)[1] for _ in range(args.repeat)]
+            # 1 and 2 workers alternate, and each repeat gives its own ratio, so that drift in the
+            # machine's load hits both sides of a ratio alike
+            one, two = [], []
+            for _ in range(args.repeat):
+                one.append(train_once(sentences, None, mode, arch, args.negative[0], 1, args)[1])
+                two.append(train_once(sentences, None, mode, arch, args.negative[0], 2, args)[1])
+            ratios = [b / a for a, b in zip(one, two)]
             print(f"{arch:>4} {mode:>16}  1 worker {statistics.median(one):>9.0f}  2 workers "
-                  f"{statistics.median(two):>9.0f}  ratio {statistics.median(two) / statistics.median(one):.2f}x "
-                  f"(floor 1.80x, goal 1.95x)", flush=True)
+                  f"{statistics.median(two):>9.0f}  ratio {statistics.median(ratios):.2f}x "
+                  f"(range {min(ratios):.2f}-{max(ratios):.2f}; floor 1.80x, goal 1.95x)", flush=True)
 
 
 def main(argv=None):

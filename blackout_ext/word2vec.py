@@ -447,12 +447,14 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                                   trim_rule=trim_rule)
 
     def _vocab_hash(self):
-        key = (len(self.wv), id(self.wv.index_to_key))
+        # keyed on the list object itself (held here, so its id cannot be reused) and its length:
+        # build_vocab() makes a new list, build_vocab(update=True) appends to it
+        words = self.wv.index_to_key
         cached = getattr(self, '_vocab_hash_cache', None)
-        if cached is None or cached[0] != key:
-            cached = (key, _inner.VocabHash(self.wv.index_to_key))
+        if cached is None or cached[0] is not words or cached[1] != len(words):
+            cached = (words, len(words), _inner.VocabHash(words))
             self._vocab_hash_cache = cached
-        return cached[1]
+        return cached[2]
 
     def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, total_examples=None, total_words=None,
                                 callbacks=(), **kwargs):
