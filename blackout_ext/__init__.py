@@ -4,6 +4,17 @@
 :class:`gensim.models.Word2Vec` that adds the ``loss`` parameter.
 """
 import logging
+import os
+
+try:
+    from blackout_ext import _inner  # noqa: F401
+except ImportError as err:  # pragma: no cover - depends on how the package was imported
+    if os.path.exists(os.path.join(os.path.dirname(__file__), "_inner.pyx")):
+        raise ImportError(
+            f"blackout_ext's compiled extension is missing in {os.path.dirname(__file__)}: this is the source "
+            "tree. Install the package (pip install .) and run from another directory, or build in place "
+            "(pip install -e .)") from err
+    raise
 
 from blackout_ext.word2vec import LOSSES, NEW_LOSSES, Word2Vec  # noqa: F401
 
