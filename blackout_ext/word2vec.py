@@ -48,6 +48,7 @@ SOFTMAX_WARN_VOCAB = 20000
 _DERIVED_ATTRS = ("noise_logq", "noise_alias_thr", "noise_alias_idx")
 _DEFAULT_NEGATIVE = 5
 _LOSS_LOCK = threading.Lock()
+_SOFTMAX_LOCK = threading.Lock()
 _WEIGHT_LIMIT = 1e12  # BO_WEIGHT_LIMIT in bo_vec.h: the kernels clamp every weight to +-this
 
 
@@ -368,6 +369,12 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         high, low = self.random.randint(0, 2**31, size=2)
         return (int(high) << 31) | int(low)
 
+    def _dense_update_lock(self):
+        # The full softmax writes every row of syn1neg at every prediction. Two workers doing that
+        # at once only bounce cache lines between cores (measured: 2 workers took 2x the time of 1),
+        # so its jobs run one at a time; the sampled losses touch k + 1 rows and run Hogwild.
+        return _SOFTMAX_LOCK if self.loss == "softmax" else contextlib.nullcontext()
+
     def _add_training_loss(self, job_loss):
         with _LOSS_LOCK:
             self.running_training_loss += float(job_loss)
@@ -390,8 +397,9 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             Effective word count (in vocabulary, kept by subsampling), total word count.
         """
         if self.uses_new_kernels:
-            tally, raw, job_loss, _ = _inner.train_batch(
-                self, sentences, alpha, inits, int(self.compute_loss), self._next_job_seed())
+            with self._dense_update_lock():
+                tally, raw, job_loss, _ = _inner.train_batch(
+                    self, sentences, alpha, inits, int(self.compute_loss), self._next_job_seed())
         else:
             if not self.compute_loss:
                 return super()._do_train_job(sentences, alpha, inits)
@@ -475,9 +483,10 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         def work(thread_id):
             try:
                 mem = self._get_thread_working_mem()
-                lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
-                    self, corpus_file, bounds[thread_id], bounds[thread_id + 1], vocab_hash, mem, cur_epoch,
-                    int(self.compute_loss), seeds[thread_id], stop_flag)
+                with self._dense_update_lock():
+                    lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
+                        self, corpus_file, bounds[thread_id], bounds[thread_id + 1], vocab_hash, mem, cur_epoch,
+                        int(self.compute_loss), seeds[thread_id], stop_flag)
                 if self.compute_loss:
                     self._add_training_loss(job_loss)
                 progress_queue.put((lines, effective, raw))
