@@ -17,7 +17,7 @@ table); it takes nothing from gensim's compiled modules, only BLAS from SciPy.
 """
 import numpy as np
 cimport numpy as cnp
-from libc.math cimport exp, expf, log, log1p, fabs
+from libc.math cimport exp, expf, log, log1p
 from libc.string cimport memset
 from libc.stdint cimport uint64_t, uint32_t, int32_t
 from scipy.linalg.cython_blas cimport sgemv

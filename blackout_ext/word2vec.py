@@ -53,7 +53,8 @@ _WEIGHT_LIMIT = 1e12  # BO_WEIGHT_LIMIT in bo_vec.h: the kernels clamp every wei
 
 
 def _at_weight_limit(*arrays):
-    return any(a.size and float(np.abs(a).max()) >= _WEIGHT_LIMIT for a in arrays)
+    # max and min, not abs(): no temporary copy of a matrix that may be gigabytes
+    return any(a.size and max(float(a.max()), -float(a.min())) >= _WEIGHT_LIMIT for a in arrays)
 
 
 def resolve_output_layer(loss, hs, negative, nce_normalizer="fixed"):
@@ -443,16 +444,16 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         not valid UTF-8 is skipped and counted (a warning reports how many), as the
         ``corpus_file`` training path skips it, instead of failing the whole run.
         """
+        reader = None
         if corpus_file is not None:
             from blackout_ext.corpora import LineSentence
 
-            reader = LineSentence(corpus_file)
-            result = super().scan_vocab(corpus_iterable=reader, progress_per=progress_per, workers=workers,
-                                        trim_rule=trim_rule)
+            corpus_iterable = reader = LineSentence(corpus_file)
+        result = super().scan_vocab(corpus_iterable=corpus_iterable, progress_per=progress_per, workers=workers,
+                                    trim_rule=trim_rule)
+        if reader is not None:
             reader.warn_invalid()
-            return result
-        return super().scan_vocab(corpus_iterable=corpus_iterable, progress_per=progress_per, workers=workers,
-                                  trim_rule=trim_rule)
+        return result
 
     def _vocab_hash(self):
         # keyed on the list object itself (held here, so its id cannot be reused) and its length:
