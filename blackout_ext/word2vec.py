@@ -24,7 +24,7 @@ import pickle
 import re
 import secrets
 import threading
-from queue import Queue
+from queue import Empty, Queue
 
 import numpy as np
 from gensim import utils
@@ -130,25 +130,6 @@ def noise_log_probabilities(counts, ns_exponent):
     log_weights = float(ns_exponent) * np.log(np.maximum(np.asarray(counts, dtype=np.float64), 1.0))
     top = log_weights.max()
     return log_weights - (top + np.log(np.exp(log_weights - top).sum()))
-
-
-class _CountingQueue:
-    """A progress queue that counts the workers' end-of-epoch markers (None) passing through it."""
-
-    def __init__(self, queue):
-        self.queue, self.finished = queue, 0
-
-    def get(self, *args, **kwargs):
-        item = self.queue.get(*args, **kwargs)
-        if item is None:
-            self.finished += 1
-        return item
-
-    def put(self, item, *args, **kwargs):
-        self.queue.put(item, *args, **kwargs)
-
-    def qsize(self):
-        return self.queue.qsize()
 
 
 class Word2Vec(gensim_word2vec.Word2Vec):
@@ -498,7 +479,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
         threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(self.workers)]
         return self._run_epoch_threads(
-            threads, _CountingQueue(progress_queue), failures, stop=lambda: stop_flag.__setitem__(0, 1),
+            threads, progress_queue, failures, stop=lambda: stop_flag.__setitem__(0, 1),
             cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words, is_corpus_file_mode=True)
 
     def _train_epoch(self, data_iterable, cur_epoch=0, total_examples=None, total_words=None,
@@ -507,7 +488,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         # calling thread instead of hanging it, and an interruption (KeyboardInterrupt) stops the
         # producer, lets the workers finish the jobs already queued, and joins every thread.
         job_queue = Queue(maxsize=queue_factor * self.workers)
-        progress_queue = _CountingQueue(Queue(maxsize=(queue_factor + 1) * self.workers))
+        progress_queue = Queue(maxsize=(queue_factor + 1) * self.workers)
         stop = threading.Event()
         failures = []
 
@@ -542,10 +523,15 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                     stop.set()
             progress_queue.put(None)
 
+        def release_consumers():  # if the producer never started, nobody else will end the consumers
+            for _ in range(self.workers):
+                job_queue.put(None)
+
         threads = [threading.Thread(target=consume, daemon=True) for _ in range(self.workers)]
         threads.append(threading.Thread(target=produce, daemon=True))
         return self._run_epoch_threads(
-            threads, progress_queue, failures, stop=stop.set, job_queue=job_queue, cur_epoch=cur_epoch,
+            threads, progress_queue, failures, stop=stop.set, release=release_consumers, job_queue=job_queue,
+            cur_epoch=cur_epoch,
             total_examples=total_examples, total_words=total_words, report_delay=report_delay,
             is_corpus_file_mode=False)
 
@@ -585,21 +571,30 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             job_queue.put(None)
         logger.debug("job loop exiting, total %i jobs", job_no)
 
-    def _run_epoch_threads(self, threads, progress_queue, failures, stop, job_queue=None, **progress_kwargs):
-        for thread in threads:
-            thread.start()
+    def _run_epoch_threads(self, threads, progress_queue, failures, stop, release=None, job_queue=None,
+                           **progress_kwargs):
+        # An interruption anywhere here (KeyboardInterrupt while starting, waiting or joining) stops
+        # the threads that did start and waits for them, draining their reports so that none
+        # blocks on a full queue, before it propagates: no thread outlives train().
+        started = []
         try:
+            for thread in threads:
+                thread.start()
+                started.append(thread)
             result = self._log_epoch_progress(progress_queue=progress_queue, job_queue=job_queue, **progress_kwargs)
-        except BaseException:
-            stop()
-            logger.warning("training interrupted: stopping the worker threads")
-            while progress_queue.finished < self.workers:
-                progress_queue.get()
             for thread in threads:
                 thread.join()
+        except BaseException:
+            stop()
+            if release is not None and len(started) < len(threads):
+                release()
+            logger.warning("training interrupted: stopping the worker threads")
+            while any(thread.is_alive() for thread in started):
+                try:
+                    progress_queue.get(timeout=0.05)
+                except (Empty, KeyboardInterrupt):  # a second Ctrl-C: the threads are nearly done
+                    pass
             raise
-        for thread in threads:
-            thread.join()
         if failures:
             raise failures[0]
         return result
