@@ -19,7 +19,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.math cimport exp, expf, log, log1p
 from libc.string cimport memset
-from libc.stdint cimport uint64_t, uint32_t, int32_t
+from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
 from scipy.linalg.cython_blas cimport sgemv
 
 cdef extern from "bo_vec.h" nogil:
@@ -31,6 +31,12 @@ cdef extern from "bo_vec.h" nogil:
 from cpython.dict cimport PyDict_GetItem
 from cpython.long cimport PyLong_AsLong
 from cpython.object cimport PyObject
+
+cdef extern from "Python.h":
+    bint PyUnicode_CheckExact(object o)
+    bint PyUnicode_IS_COMPACT_ASCII(object o)   # only valid on a str, hence the check first
+    void *PyUnicode_DATA(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
 
 cnp.import_array()
 
@@ -442,6 +448,114 @@ cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, in
 
 
 # ---------------------------------------------------------------------------------------------
+# The vocabulary as a C hash table of UTF-8 strings. The corpus_file reader looks its tokens up
+# here without the GIL; the iterable path looks up ASCII str tokens here too, because a Python
+# dict lookup (an object compare per token) costs twice as much, and that loop holds the GIL.
+
+cdef struct VocabTable:
+    const char *keys          # the UTF-8 bytes of every word, one after the other
+    const int64_t *offsets    # word i is keys[offsets[i]:offsets[i + 1]]
+    const int32_t *slots      # open addressing: word index, or -1 for an empty slot
+    uint64_t mask
+
+
+cdef inline uint64_t fnv1a(const char *s, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = <uint64_t>1469598103934665603ULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        h ^= <unsigned char>s[i]
+        h *= <uint64_t>1099511628211ULL
+    return h
+
+
+cdef inline int32_t vocab_lookup(const VocabTable *v, const char *s, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t slot = fnv1a(s, n) & v.mask
+    cdef int32_t w
+    cdef int64_t length
+    cdef Py_ssize_t i
+    while True:
+        w = v.slots[slot]
+        if w < 0:
+            return -1
+        length = v.offsets[w + 1] - v.offsets[w]
+        if length == n:
+            for i in range(n):
+                if v.keys[v.offsets[w] + i] != s[i]:
+                    break
+            else:
+                return w
+        slot = (slot + 1) & v.mask
+
+
+class VocabHash:
+    """The vocabulary as a C hash table of UTF-8 byte strings (built once per vocabulary).
+
+    Only keys that are exactly ``str`` and encode to UTF-8 go into the table; another key (an
+    int, a ``str`` subclass, a string with a lone surrogate) keeps an empty slot of `offsets`
+    and is never found. ``exact`` says whether the table alone answers every lookup of a
+    ``str`` token as ``key_to_index`` would: every key a plain ``str`` at its own index.
+    """
+
+    def __init__(self, index_to_key, key_to_index=None):
+        encoded, exact = [], True
+        for i, k in enumerate(index_to_key):
+            try:
+                if type(k) is not str:
+                    raise TypeError
+                encoded.append(k.encode("utf8"))
+            except (TypeError, UnicodeEncodeError):
+                encoded.append(None)
+                exact = False
+        if key_to_index is not None:
+            exact = exact and len(key_to_index) == len(encoded) and all(
+                key_to_index.get(k) == i for i, k in enumerate(index_to_key))
+        self.exact = exact
+        self.keys = b"".join(e for e in encoded if e is not None) + b"\0"
+        self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        self.offsets[1:] = np.cumsum([len(e) if e is not None else 0 for e in encoded])
+        size = 16
+        while size < 2 * len(encoded):
+            size *= 2
+        self.slots = np.full(size, -1, dtype=np.int32)
+        _fill_slots(self.keys, self.offsets, self.slots, np.array([e is not None for e in encoded], dtype=np.uint8))
+
+
+def _fill_slots(bytes keys, cnp.ndarray[cnp.int64_t, ndim=1] offsets, cnp.ndarray[cnp.int32_t, ndim=1] slots,
+                cnp.ndarray[cnp.uint8_t, ndim=1] present):
+    cdef const char *k = keys
+    cdef uint64_t mask = len(slots) - 1, slot
+    cdef Py_ssize_t w
+    for w in range(len(offsets) - 1):
+        if not present[w]:
+            continue
+        slot = fnv1a(k + offsets[w], offsets[w + 1] - offsets[w]) & mask
+        while slots[slot] >= 0:
+            slot = (slot + 1) & mask
+        slots[slot] = <int32_t>w
+
+
+cdef VocabTable vocab_table(vocab_hash, Py_ssize_t vocab_size) except *:
+    """A view of `vocab_hash` for the C lookups; the caller keeps `vocab_hash` alive."""
+    cdef VocabTable v
+    cdef cnp.ndarray[cnp.int64_t, ndim=1] offsets = vocab_hash.offsets
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] slots = vocab_hash.slots
+    cdef bytes keys = vocab_hash.keys
+    if vocab_size >= 0 and len(offsets) - 1 != vocab_size:
+        raise RuntimeError("the vocabulary hash is out of date")
+    v.keys = keys
+    v.offsets = <const int64_t *>&offsets[0]
+    v.slots = &slots[0]
+    v.mask = len(slots) - 1
+    return v
+
+
+def py_vocab_lookup(vocab_hash, bytes token):
+    """Look a UTF-8 token up in a :class:`VocabHash` (for tests): its index, or -1."""
+    cdef VocabTable v = vocab_table(vocab_hash, -1)
+    return vocab_lookup(&v, token, len(token))
+
+
+# ---------------------------------------------------------------------------------------------
 # Python side: filling the config, and the entry points
 
 
@@ -515,7 +629,7 @@ cdef train_prepared(TrainConfig *c, int sg, const int32_t *idx, const int32_t *b
             run_cbow(c, idx, bounds, n_sent)
 
 
-def train_batch(model, sentences, double alpha, mem, int compute_loss, seed):
+def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, vocab_hash=None):
     """Train on one job of sentences, with the new losses.
 
     Parameters
@@ -532,6 +646,10 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed):
         Whether to accumulate the loss.
     seed : int
         Seed of this job's RNG (subsampling, window shrinking, noise draws).
+    vocab_hash : :class:`VocabHash`, optional
+        The vocabulary as a C table, for a faster lookup of ASCII ``str`` tokens. Used only
+        when it is ``exact``; otherwise (or if None) every token goes through
+        ``model.wv.key_to_index``. Either way the result is the same.
 
     Returns
     -------
@@ -552,16 +670,26 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed):
     cdef int n = 0, n_sent = 0
     cdef int32_t w
     cdef PyObject *found
+    cdef VocabTable table
+    cdef int use_table = vocab_hash is not None and vocab_hash.exact
+    if use_table:
+        table = vocab_table(vocab_hash, c.vocab_size)
     for sent in sentences:
         if not sent:
             continue
         for token in sent:
-            # a borrowed reference, no method call: this loop holds the GIL, so it sets the ceiling
-            # on how well more workers scale
-            found = PyDict_GetItem(key_to_index, token)
-            if found is NULL:
-                continue
-            w = PyLong_AsLong(<object>found)
+            # This loop holds the GIL, so its cost per token sets the ceiling on how well more
+            # workers scale. An ASCII str token is looked up in the C table, by its bytes; any
+            # other token in the dict (a borrowed reference, no method call).
+            if use_table and PyUnicode_CheckExact(token) and PyUnicode_IS_COMPACT_ASCII(token):
+                w = vocab_lookup(&table, <const char *>PyUnicode_DATA(token), PyUnicode_GET_LENGTH(token))
+                if w < 0:
+                    continue
+            else:
+                found = PyDict_GetItem(key_to_index, token)
+                if found is NULL:
+                    continue
+                w = PyLong_AsLong(<object>found)
             if do_sample and sample_int[w] < rng_next32(&c.rng):
                 continue
             idx[n] = w
@@ -656,7 +784,7 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
 
 
 # ---------------------------------------------------------------------------------------------
-# The corpus_file path: our own line reader and vocabulary hash, so that nothing ties us to
+# The corpus_file path: our own line reader (and the vocabulary hash above), so that nothing ties us to
 # one gensim binary build. Each worker reads the lines that *start* in its byte range
 # [start, end): a worker that starts mid-line skips to the next line, and the previous worker
 # finishes that line, so no worker ever trains on a fragment. Its learning rate decays with
@@ -665,7 +793,6 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
 from libc.stdio cimport FILE, fopen, fclose, fgetc
 from libc.stdlib cimport free
 from libc.string cimport memmove
-from libc.stdint cimport int64_t
 
 cdef extern from "stdio.h" nogil:
     ssize_t getline(char **lineptr, size_t *n, FILE *stream)
@@ -676,80 +803,6 @@ cdef extern from *:
     #define BO_FILE_BATCH_WORDS 10000
     """
     int BO_FILE_BATCH_WORDS  # words per batch; a longer line is split into pieces of this size
-
-
-cdef struct VocabTable:
-    const char *keys          # the UTF-8 bytes of every word, one after the other
-    const int64_t *offsets    # word i is keys[offsets[i]:offsets[i + 1]]
-    const int32_t *slots      # open addressing: word index, or -1 for an empty slot
-    uint64_t mask
-
-
-cdef inline uint64_t fnv1a(const char *s, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t h = <uint64_t>1469598103934665603ULL
-    cdef Py_ssize_t i
-    for i in range(n):
-        h ^= <unsigned char>s[i]
-        h *= <uint64_t>1099511628211ULL
-    return h
-
-
-cdef inline int32_t vocab_lookup(const VocabTable *v, const char *s, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t slot = fnv1a(s, n) & v.mask
-    cdef int32_t w
-    cdef int64_t length
-    cdef Py_ssize_t i
-    while True:
-        w = v.slots[slot]
-        if w < 0:
-            return -1
-        length = v.offsets[w + 1] - v.offsets[w]
-        if length == n:
-            for i in range(n):
-                if v.keys[v.offsets[w] + i] != s[i]:
-                    break
-            else:
-                return w
-        slot = (slot + 1) & v.mask
-
-
-class VocabHash:
-    """The vocabulary as a C hash table of UTF-8 byte strings (built once per vocabulary)."""
-
-    def __init__(self, index_to_key):
-        encoded = [str(k).encode("utf8") for k in index_to_key]
-        self.keys = b"".join(encoded) + b"\0"
-        self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        self.offsets[1:] = np.cumsum([len(e) for e in encoded])
-        size = 16
-        while size < 2 * len(encoded):
-            size *= 2
-        self.slots = np.full(size, -1, dtype=np.int32)
-        _fill_slots(self.keys, self.offsets, self.slots)
-
-
-def _fill_slots(bytes keys, cnp.ndarray[cnp.int64_t, ndim=1] offsets, cnp.ndarray[cnp.int32_t, ndim=1] slots):
-    cdef const char *k = keys
-    cdef uint64_t mask = len(slots) - 1, slot
-    cdef Py_ssize_t w
-    for w in range(len(offsets) - 1):
-        slot = fnv1a(k + offsets[w], offsets[w + 1] - offsets[w]) & mask
-        while slots[slot] >= 0:
-            slot = (slot + 1) & mask
-        slots[slot] = <int32_t>w
-
-
-def py_vocab_lookup(vocab_hash, bytes token):
-    """Look a UTF-8 token up in a :class:`VocabHash` (for tests): its index, or -1."""
-    cdef VocabTable v
-    cdef cnp.ndarray[cnp.int64_t, ndim=1] offsets = vocab_hash.offsets
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] slots = vocab_hash.slots
-    cdef bytes keys = vocab_hash.keys
-    v.keys = keys
-    v.offsets = <const int64_t *>&offsets[0]
-    v.slots = &slots[0]
-    v.mask = len(slots) - 1
-    return vocab_lookup(&v, token, len(token))
 
 
 cdef inline int is_space(char ch) noexcept nogil:
@@ -883,15 +936,7 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
     cdef FileJob job
     cdef VocabTable vocab
     init_config(&c, model, model.alpha, compute_loss, mem, <uint64_t>seed)
-    cdef cnp.ndarray[cnp.int64_t, ndim=1] offsets = vocab_hash.offsets
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] slots = vocab_hash.slots
-    cdef bytes keys = vocab_hash.keys
-    if len(offsets) - 1 != c.vocab_size:
-        raise RuntimeError("the vocabulary hash is out of date")
-    vocab.keys = keys
-    vocab.offsets = <const int64_t *>&offsets[0]
-    vocab.slots = &slots[0]
-    vocab.mask = len(slots) - 1
+    vocab = vocab_table(vocab_hash, c.vocab_size)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.zeros(BO_FILE_BATCH_WORDS, dtype=np.int32)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] bounds = np.zeros(BO_FILE_BATCH_WORDS + 1, dtype=np.int32)
     cdef cnp.ndarray[cnp.uint32_t, ndim=1] sample_int

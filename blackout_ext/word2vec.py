@@ -381,7 +381,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if self.uses_new_kernels:
             with self._dense_update_lock():
                 tally, raw, job_loss, _ = _inner.train_batch(
-                    self, sentences, alpha, inits, int(self.compute_loss), self._next_job_seed())
+                    self, sentences, alpha, inits, int(self.compute_loss), self._next_job_seed(),
+                    self._vocab_hash())
         else:
             if not self.compute_loss:
                 return super()._do_train_job(sentences, alpha, inits)
@@ -437,14 +438,15 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         return result
 
     def _vocab_hash(self):
-        # keyed on the list object itself (held here, so its id cannot be reused) and its length:
-        # build_vocab() makes a new list, build_vocab(update=True) appends to it
-        words = self.wv.index_to_key
+        # keyed on the list and dict objects themselves (held here, so their ids cannot be
+        # reused) and their lengths: build_vocab() makes new ones, build_vocab(update=True) and
+        # KeyedVectors.add_vectors() append to them
+        words, index = self.wv.index_to_key, self.wv.key_to_index
         cached = getattr(self, '_vocab_hash_cache', None)
-        if cached is None or cached[0] is not words or cached[1] != len(words):
-            cached = (words, len(words), _inner.VocabHash(words))
+        if cached is None or cached[0] is not words or cached[1] is not index or cached[2] != (len(words), len(index)):
+            cached = (words, index, (len(words), len(index)), _inner.VocabHash(words, index))
             self._vocab_hash_cache = cached
-        return cached[2]
+        return cached[3]
 
     def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, total_examples=None, total_words=None,
                                 callbacks=(), **kwargs):
@@ -487,6 +489,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         # gensim's, made safe: an exception in the corpus iterator or in a worker is raised in the
         # calling thread instead of hanging it, and an interruption (KeyboardInterrupt) stops the
         # producer, lets the workers finish the jobs already queued, and joins every thread.
+        if self.uses_new_kernels:
+            self._vocab_hash()  # built here once, not by two workers at once
         job_queue = Queue(maxsize=queue_factor * self.workers)
         progress_queue = Queue(maxsize=(queue_factor + 1) * self.workers)
         stop = threading.Event()

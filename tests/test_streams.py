@@ -158,6 +158,51 @@ def test_vocab_hash_finds_every_word_and_nothing_else():
         assert _inner.py_vocab_lookup(table, w.encode("utf8")) == -1
 
 
+class Token(str):
+    """A str subclass: equal to the plain str, but not a plain str."""
+
+
+def test_vocab_hash_is_exact_only_for_plain_str_keys_at_their_index():
+    words = ["a", "b", "ünï"]
+    assert _inner.VocabHash(words, {w: i for i, w in enumerate(words)}).exact
+    assert not _inner.VocabHash(words, {"a": 0, "b": 2, "ünï": 1}).exact     # disagrees with the list
+    assert not _inner.VocabHash(words, {"a": 0, "b": 1}).exact               # a key missing
+    for odd in (7, Token("c"), "bad\udc80"):                                 # int, subclass, lone surrogate
+        keys = words + [odd]
+        table = _inner.VocabHash(keys, {k: i for i, k in enumerate(keys)})
+        assert not table.exact
+        assert [_inner.py_vocab_lookup(table, w.encode("utf8")) for w in words] == [0, 1, 2]
+        assert _inner.py_vocab_lookup(table, b"c") == -1 and _inner.py_vocab_lookup(table, b"7") == -1
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+@pytest.mark.parametrize("tokens", ["mixed", "int"])
+def test_table_lookup_trains_exactly_as_the_dict_lookup(small_corpus, monkeypatch, sg, tokens):
+    # The iterable path looks ASCII str tokens up in a C table instead of key_to_index: the
+    # same seed must give the same model bit for bit, with non-ASCII, str-subclass and unknown
+    # tokens mixed in, and with int tokens (where the table is not exact and is not used).
+    if tokens == "mixed":
+        vocab_corpus = [[w + "é" if i % 7 == 0 else w for i, w in enumerate(s)] for s in small_corpus]
+        corpus = [[Token(w) if i % 5 == 0 else w for i, w in enumerate(s)] for s in vocab_corpus]
+        corpus.append(["never", "seen", "tokens"])
+    else:
+        vocab_corpus = corpus = [[hash(w) % 1000 for w in s] for s in small_corpus]
+    models = []
+    for use_table in (True, False):
+        if not use_table:
+            monkeypatch.setattr(Word2Vec, "_vocab_hash", lambda self: None)
+        model = Word2Vec(loss="blackout", sg=sg, workers=1, epochs=2, **PARAMS)
+        model.build_vocab(vocab_corpus)
+        models.append(model)
+        model.train(corpus, total_examples=len(corpus), epochs=2)
+    assert models[0].wv.key_to_index == models[1].wv.key_to_index
+    assert models[0].corpus_total_words == models[1].corpus_total_words
+    np.testing.assert_array_equal(models[0].wv.vectors, models[1].wv.vectors)
+    np.testing.assert_array_equal(models[0].syn1neg, models[1].syn1neg)
+    assert not np.array_equal(models[0].wv.vectors[0], models[0].wv.vectors[1])
+    assert models[0]._vocab_hash_cache[-1].exact == (tokens == "mixed")
+
+
 @pytest.mark.parametrize("loss, extra", [("sampled_softmax", {}), ("softmax", {}),
                                          ("nce", dict(nce_normalizer="learned"))])
 @pytest.mark.parametrize("sg", [1, 0])
