@@ -8,7 +8,8 @@ vocabulary is built beforehand).
 
     python benchmarks/bench_speed.py                      # WordNet glosses, sg and cbow, k=5
     python benchmarks/bench_speed.py --negative 5,15 --paths iterable,corpus_file --quality
-    python benchmarks/bench_speed.py --scaling            # 2 workers / 1 worker, new modes
+    python benchmarks/bench_speed.py --scaling --gil --ceiling --paths iterable,corpus_file
+                                                          # 2 workers / 1 worker, new modes
 
 The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository.
 """
@@ -44,7 +45,7 @@ def load(path, limit_words=None):
     return sentences, n
 
 
-def train_once(sentences, corpus_file, mode, arch, k, workers, args, seed=None):
+def train_once(sentences, corpus_file, mode, arch, k, workers, args, seed=None, barrier=None, with_cpu=False):
     from blackout_ext import Word2Vec
 
     params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
@@ -57,13 +58,18 @@ def train_once(sentences, corpus_file, mode, arch, k, workers, args, seed=None):
     model = Word2Vec(**params)
     if corpus_file:
         model.build_vocab(corpus_file=corpus_file)
-        start = time.perf_counter()
-        _, raw = model.train(corpus_file=corpus_file, total_words=model.corpus_total_words, epochs=args.epochs)
     else:
         model.build_vocab(sentences)
-        start = time.perf_counter()
+    if barrier is not None:
+        barrier.wait()
+    cpu, start = time.process_time(), time.perf_counter()
+    if corpus_file:
+        _, raw = model.train(corpus_file=corpus_file, total_words=model.corpus_total_words, epochs=args.epochs)
+    else:
         _, raw = model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
     seconds = time.perf_counter() - start
+    if with_cpu:
+        return model, raw / seconds, (time.process_time() - cpu) / seconds
     return model, raw / seconds
 
 
@@ -76,13 +82,7 @@ def run(args):
     sentences, n_words = load(args.corpus, args.limit_words)
     print(f"corpus: {args.corpus}: {len(sentences)} sentences, {n_words} words; "
           f"d={args.size}, window={args.window}, epochs={args.epochs}, repeats={args.repeat}")
-    corpus_file = None
-    if "corpus_file" in args.paths:
-        tmp = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf8")
-        with tmp:
-            for s in sentences:
-                tmp.write(" ".join(s) + "\n")
-        corpus_file = tmp.name
+    corpus_file = write_corpus_file(sentences) if "corpus_file" in args.paths else None
     rows = []
     for path in args.paths:
         for arch in args.archs:
@@ -127,21 +127,128 @@ def print_row(row):
           f"{row['words_per_s']:>10.0f} words/s  {row['ratio_to_ns']:.2f}x ns{target}{qual}", flush=True)
 
 
+def write_corpus_file(sentences):
+    tmp = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf8")
+    with tmp:
+        for s in sentences:
+            tmp.write(" ".join(s) + "\n")
+    return tmp.name
+
+
+def _one_process(queue, barrier, corpus_file, mode, arch, k, args):
+    queue.put(train_once(None, corpus_file, mode, arch, k, 1, args, barrier=barrier)[1])
+
+
+def machine_ceiling(corpus_file, mode, arch, k, args):
+    """words/s of 2 processes training at once (1 worker each) over 1 process alone.
+
+    Two processes share nothing, so this is what the machine's 2 cores give to perfectly
+    independent work: caches, memory bandwidth and the neighbours on a shared host included.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+
+    def run(n):
+        queue, barrier = ctx.Queue(), ctx.Barrier(n)
+        procs = [ctx.Process(target=_one_process, args=(queue, barrier, corpus_file, mode, arch, k, args))
+                 for _ in range(n)]
+        for p in procs:
+            p.start()
+        total = sum(queue.get() for _ in procs)
+        for p in procs:
+            p.join()
+        return total
+
+    return run(2) / run(1)
+
+
+def gil_share(sentences, mode, arch, k, args):
+    """Share of a 1-worker epoch spent holding the GIL (iterable path).
+
+    The held part of a job is everything before the kernel: the job producer, and in
+    ``train_batch`` the token lookup and subsampling. It is timed by running the same jobs with
+    every word subsampled away (``sample_int`` zeroed), so that the kernel has nothing to do.
+    With 2 workers, one worker's held part runs while the other is in its kernel (which
+    releases the GIL), so it costs scaling only when both want the GIL at once; were the held
+    parts never to overlap anything, the speed-up would be 1 / (share + (1 - share) / 2).
+    """
+    import queue as queue_mod
+
+    from blackout_ext import _inner
+
+    model = train_once(sentences, None, mode, arch, k, 1, args)[0]
+    jobs, q = [], queue_mod.Queue()
+    start = time.perf_counter()
+    model._job_producer(iter(sentences), q, 0, total_examples=model.corpus_count)
+    producer = time.perf_counter() - start
+    while True:
+        job = q.get()
+        if job is None:
+            break
+        jobs.append(job)
+    mem, table = model._get_thread_working_mem(), model._vocab_hash()
+
+    def run():
+        start = time.perf_counter()
+        for sentences_, alpha in jobs:
+            _inner.train_batch(model, sentences_, alpha, mem, 0, 1, table)
+        return time.perf_counter() - start
+
+    full = min(run() for _ in range(2))
+    sample_int = model.wv.expandos["sample_int"]
+    kept = sample_int.copy()
+    sample_int[:] = 0
+    held = min(run() for _ in range(3))
+    sample_int[:] = kept
+    share = (producer + held) / (producer + full)
+    return share, producer, held, full
+
+
 def scaling(args):
-    """words/s with 2 workers over 1 worker, per mode (issue 7: floor 1.8x, goal 1.95x)."""
+    """words/s with 2 workers over 1 worker, per mode (issue 7: floor 1.8x, goal 1.95x).
+
+    Beside the ratio, which swings with the load of the shared machine, two figures that do
+    not: the CPU utilisation of the 2-worker run (process CPU seconds / wall seconds; 2.0 means
+    neither worker ever waited), and, with ``--ceiling``, what two independent processes get
+    from the same 2 cores. ``--gil`` adds the share of an epoch spent holding the GIL.
+    """
     sentences, _ = load(args.corpus, args.limit_words)
-    for arch in args.archs:
-        for mode in args.modes:
-            # 1 and 2 workers alternate, and each repeat gives its own ratio, so that drift in the
-            # machine's load hits both sides of a ratio alike
-            one, two = [], []
-            for _ in range(args.repeat):
-                one.append(train_once(sentences, None, mode, arch, args.negative[0], 1, args)[1])
-                two.append(train_once(sentences, None, mode, arch, args.negative[0], 2, args)[1])
-            ratios = [b / a for a, b in zip(one, two)]
-            print(f"{arch:>4} {mode:>16}  1 worker {statistics.median(one):>9.0f}  2 workers "
-                  f"{statistics.median(two):>9.0f}  ratio {statistics.median(ratios):.2f}x "
-                  f"(range {min(ratios):.2f}-{max(ratios):.2f}; floor 1.80x, goal 1.95x)", flush=True)
+    corpus_file = write_corpus_file(sentences) if ("corpus_file" in args.paths or args.ceiling) else None
+    k = args.negative[0]
+    print(f"2 workers / 1 worker, median of {args.repeat} alternating repeats "
+          f"(floor 1.80x, goal 1.95x); util = CPU s / wall s of the 2-worker run", flush=True)
+    try:
+        for path in args.paths:
+            for arch in args.archs:
+                for mode in args.modes:
+                    # 1 and 2 workers alternate, and each repeat gives its own ratio, so that drift in
+                    # the machine's load hits both sides of a ratio alike
+                    one, two, util = [], [], []
+                    source = corpus_file if path == "corpus_file" else None
+                    for _ in range(args.repeat):
+                        one.append(train_once(sentences, source, mode, arch, k, 1, args)[1])
+                        _, wps, busy = train_once(sentences, source, mode, arch, k, 2, args, with_cpu=True)
+                        two.append(wps)
+                        util.append(busy)
+                    ratios = [b / a for a, b in zip(one, two)]
+                    line = (f"{path:>11} {arch:>4} {mode:>16}  1 worker {statistics.median(one):>9.0f}  "
+                            f"2 workers {statistics.median(two):>9.0f}  ratio {statistics.median(ratios):.2f}x "
+                            f"(range {min(ratios):.2f}-{max(ratios):.2f})  util {statistics.median(util):.2f}")
+                    if args.gil and path == "iterable" and mode != "ns":
+                        share, producer, held, full = gil_share(sentences, mode, arch, k, args)
+                        line += (f"  GIL held {share:.1%} of a 1-worker epoch (producer {producer * 1e3:.0f} ms, "
+                                 f"lookup {held * 1e3:.0f} ms, of jobs {full * 1e3:.0f} ms)")
+                    print(line, flush=True)
+        if args.ceiling:
+            for arch in args.archs:
+                mode = args.modes[-1]
+                ceilings = [machine_ceiling(corpus_file, mode, arch, k, args) for _ in range(args.repeat)]
+                print(f"machine ceiling {arch:>4} {mode:>16}: 2 processes / 1 process "
+                      f"{statistics.median(ceilings):.2f}x (range {min(ceilings):.2f}-{max(ceilings):.2f})", flush=True)
+    finally:
+        if corpus_file:
+            os.unlink(corpus_file)
 
 
 def main(argv=None):
@@ -164,6 +271,9 @@ def main(argv=None):
     parser.add_argument("--quality", action="store_true",
                         help="also score simlex999, wordsim353, analogies: seed + repeat per repeat, averaged")
     parser.add_argument("--scaling", action="store_true", help="measure 2 workers / 1 worker instead")
+    parser.add_argument("--gil", action="store_true", help="with --scaling: the GIL-held share of an epoch")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="with --scaling: what 2 independent processes get from the machine")
     parser.add_argument("--json", default=None, help="write the rows here")
     args = parser.parse_args(argv)
     args.modes = args.modes.split(",")
