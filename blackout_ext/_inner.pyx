@@ -177,7 +177,8 @@ cdef inline double clip_score(double s) noexcept nogil:
 
 
 cdef inline double sigmoid(double x) noexcept nogil:
-    return 1.0 / (1.0 + exp(-x))
+    # a float exp: the gradient needs no more (exp(-x) may overflow to inf: sigmoid is then 0)
+    return 1.0 / (1.0 + expf(<float>-x))
 
 
 cdef inline double softplus(double x) noexcept nogil:
@@ -209,29 +210,34 @@ cdef double gammas_nce(
 
 
 cdef inline double weighted_softmax(
-        const REAL_t *s, const int32_t *cand, int n, const double *logq, double *p) noexcept nogil:
-    # p_w = exp(s_w - log q_w) / sum_l exp(s_l - log q_l); returns log p_t (t = cand[0])
+        const REAL_t *s, const int32_t *cand, int n, const double *logq, double *p, int want_log) noexcept nogil:
+    # p_w = exp(s_w - log q_w) / sum_l exp(s_l - log q_l); returns log p_t (t = cand[0]) if
+    # want_log, else 0 (the log is only needed for the loss)
     cdef int i
-    cdef double m, z = 0.0
+    cdef double m, z = 0.0, inv_z, x_t
     for i in range(n):
         p[i] = clip_score(s[i]) - logq[cand[i]]
+    x_t = p[0]
     m = p[0]
     for i in range(1, n):
         if p[i] > m:
             m = p[i]
     for i in range(n):
-        p[i] = exp(p[i] - m)
+        p[i] = expf(<float>(p[i] - m))   # argument <= 0; float exp, as the full softmax
         z += p[i]
+    inv_z = 1.0 / z
     for i in range(n):
-        p[i] /= z
-    return (clip_score(s[0]) - logq[cand[0]]) - m - log(z)
+        p[i] *= inv_z
+    if want_log:
+        return x_t - m - log(z)
+    return 0.0
 
 
 cdef double gammas_sampled_softmax(
         const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
         double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
     cdef int i
-    cdef double log_pt = weighted_softmax(s, cand, n, logq, g)
+    cdef double log_pt = weighted_softmax(s, cand, n, logq, g, want_loss)
     for i in range(n):
         g[i] = -g[i]
     g[0] += 1.0
@@ -245,7 +251,7 @@ cdef double gammas_blackout(
     # J = log p_t + sum_j log(1 - p_j); A = sum_j p_j / (1 - p_j)  (Ji et al., 2016)
     cdef int i
     cdef double p, pc, a = 0.0, loss
-    cdef double log_pt = weighted_softmax(s, cand, n, logq, g)
+    cdef double log_pt = weighted_softmax(s, cand, n, logq, g, want_loss)
     loss = -log_pt
     for i in range(1, n):
         pc = g[i] if g[i] < BO_P_CLAMP else BO_P_CLAMP

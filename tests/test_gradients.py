@@ -27,7 +27,8 @@ def test_sampled_gammas_match_finite_differences(loss, seed, log_z):
     gammas, value, dlogz = _inner.py_gammas(loss, scores, logq, K, log_z)
     expected = -numeric_gradient(lambda s: reference(s, logq, K, log_z), scores)
     np.testing.assert_allclose(gammas, expected, rtol=1e-5, atol=1e-7)
-    assert value == pytest.approx(reference(scores, logq, K, log_z), rel=1e-9)
+    # the kernel's exponentials are float (expf), summed and logged in double
+    assert value == pytest.approx(reference(scores, logq, K, log_z), rel=1e-6)
     if loss == "nce":
         expected_dz = -numeric_gradient(lambda z: reference(scores, logq, K, z[0]), [log_z])[0]
         assert dlogz == pytest.approx(expected_dz, rel=1e-5)
