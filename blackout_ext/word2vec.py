@@ -24,7 +24,8 @@ import pickle
 import re
 import secrets
 import threading
-from queue import Empty, Queue
+import time
+from queue import Empty, Full, Queue
 
 import numpy as np
 from gensim import utils
@@ -130,6 +131,26 @@ def noise_log_probabilities(counts, ns_exponent):
     log_weights = float(ns_exponent) * np.log(np.maximum(np.asarray(counts, dtype=np.float64), 1.0))
     top = log_weights.max()
     return log_weights - (top + np.log(np.exp(log_weights - top).sum()))
+
+
+def _wait_for_threads(threads, progress_queue, grace=5.0):
+    """Wait until none of `threads` runs, draining `progress_queue` so that none blocks on it.
+
+    A thread whose ``start()`` was interrupted (a KeyboardInterrupt raised inside it) may have
+    been spawned without ``is_alive()`` being true yet: it is already listed by
+    ``threading.enumerate()``. Such a thread is given `grace` seconds to come alive.
+    """
+    deadline = time.monotonic() + grace
+    while True:
+        present = set(threading.enumerate())
+        running = any(thread.is_alive() for thread in threads)
+        spawning = any(not thread.is_alive() and thread in present for thread in threads)
+        if not running and (not spawning or time.monotonic() > deadline):
+            return
+        try:
+            progress_queue.get(timeout=0.05)
+        except (Empty, KeyboardInterrupt):  # a second Ctrl-C: the threads are nearly done
+            pass
 
 
 class Word2Vec(gensim_word2vec.Word2Vec):
@@ -527,9 +548,14 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                     stop.set()
             progress_queue.put(None)
 
-        def release_consumers():  # if the producer never started, nobody else will end the consumers
+        def release_consumers():
+            # If the producer never started, nobody else will end the consumers. Never blocks: a
+            # full queue means the producer did start, and it ends them itself.
             for _ in range(self.workers):
-                job_queue.put(None)
+                try:
+                    job_queue.put_nowait(None)
+                except Full:
+                    break
 
         threads = [threading.Thread(target=consume, daemon=True) for _ in range(self.workers)]
         threads.append(threading.Thread(target=produce, daemon=True))
@@ -580,9 +606,10 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         # An interruption anywhere here (KeyboardInterrupt while starting, waiting or joining) stops
         # the threads that did start and waits for them, draining their reports so that none
         # blocks on a full queue, before it propagates: no thread outlives train().
-        started = []
+        attempted, started = [], []
         try:
             for thread in threads:
+                attempted.append(thread)
                 thread.start()
                 started.append(thread)
             result = self._log_epoch_progress(progress_queue=progress_queue, job_queue=job_queue, **progress_kwargs)
@@ -593,11 +620,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             if release is not None and len(started) < len(threads):
                 release()
             logger.warning("training interrupted: stopping the worker threads")
-            while any(thread.is_alive() for thread in started):
-                try:
-                    progress_queue.get(timeout=0.05)
-                except (Empty, KeyboardInterrupt):  # a second Ctrl-C: the threads are nearly done
-                    pass
+            _wait_for_threads(attempted, progress_queue)
             raise
         if failures:
             raise failures[0]

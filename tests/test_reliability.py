@@ -181,6 +181,52 @@ def test_keyboard_interrupt_stops_every_thread(tmp_path, lee_corpus, path):
     assert "error" not in outcome and outcome["value"][1] == sum(len(s) for s in lee_corpus)
 
 
+@pytest.mark.parametrize("path", ["iterable", "corpus_file"])
+@pytest.mark.parametrize("spawned", [True, False])
+@pytest.mark.parametrize("nth", [1, 2, 3])
+def test_interrupt_inside_thread_start(tmp_path, lee_corpus, monkeypatch, path, spawned, nth):
+    # A Ctrl-C can land inside Thread.start(): after the thread was spawned (while start() waits
+    # for it to run) or before. Either way train() must raise it with no thread left behind and
+    # without hanging. Simulated deterministically on the nth start() of the second epoch.
+    n_per_epoch = 3 if path == "iterable" else 2  # starts per epoch: workers (+ the producer)
+    if nth > n_per_epoch:
+        pytest.skip("no such thread")
+    model = Word2Vec(loss="blackout", workers=2, **dict(SMALL, epochs=2))
+    corpus = lee_corpus[:100]
+    if path == "iterable":
+        model.build_vocab(corpus)
+        kwargs = dict(corpus_iterable=corpus, total_examples=len(corpus))
+    else:
+        corpus_file = str(tmp_path / "c.txt")
+        with open(corpus_file, "w") as fout:
+            fout.writelines(" ".join(s) + "\n" for s in corpus)
+        model.build_vocab(corpus_file=corpus_file)
+        kwargs = dict(corpus_file=corpus_file, total_words=model.corpus_total_words)
+    original, calls = threading.Thread.start, []
+
+    def start(thread):
+        calls.append(thread)
+        if len(calls) == n_per_epoch + nth:
+            if spawned:
+                original(thread)
+            raise KeyboardInterrupt
+        original(thread)
+
+    def train():
+        monkeypatch.setattr(threading.Thread, "start", start)
+        try:
+            return model.train(epochs=2, **kwargs)
+        finally:
+            monkeypatch.setattr(threading.Thread, "start", original)
+
+    baseline = threading.active_count()
+    outcome = run_with_timeout(train)
+    assert isinstance(outcome.get("error"), KeyboardInterrupt), outcome
+    assert len(calls) == n_per_epoch + nth
+    assert threading.active_count() == baseline
+    assert np.isfinite(model.wv.vectors).all()
+
+
 class Exploding(CallbackAny2Vec):
     def __init__(self):
         self.epochs = 0
