@@ -791,10 +791,11 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
 
 # ---------------------------------------------------------------------------------------------
 # The corpus_file path: our own line reader (and the vocabulary hash above), so that nothing ties us to
-# one gensim binary build. Each worker reads the lines that *start* in its byte range
-# [start, end): a worker that starts mid-line skips to the next line, and the previous worker
-# finishes that line, so no worker ever trains on a fragment. Its learning rate decays with
-# the fraction of its own range it has read, so there is no sawtooth across workers.
+# one gensim binary build. A call reads the lines that *start* in its byte range [start, end):
+# it skips the rest of a line it starts inside of, and the call for the previous range finishes
+# that line, so no line is ever trained on in fragments. The Python side hands the ranges
+# (chunks of the file) out to the workers one at a time, and the learning rate follows the
+# position in the file, so there is no sawtooth across workers.
 
 from libc.stdio cimport FILE, fopen, fclose, fgetc
 from libc.stdlib cimport free
@@ -821,6 +822,7 @@ cdef struct FileJob:
     double start_alpha, end_alpha
     int cur_epoch, epochs
     long long start, end
+    double progress_from, progress_to   # the share of the epoch done at `start` and at `end`
     int32_t *idx              # BO_FILE_BATCH_WORDS words
     int32_t *bounds           # BO_FILE_BATCH_WORDS + 1 sentence starts
     int n_words, n_sent
@@ -833,6 +835,7 @@ cdef void train_file_batch(TrainConfig *c, FileJob *job, long long pos) noexcept
     cdef double alpha
     if progress > 1.0:  # the last line may run past `end`
         progress = 1.0
+    progress = job.progress_from + (job.progress_to - job.progress_from) * progress
     alpha = job.start_alpha - (job.start_alpha - job.end_alpha) * (job.cur_epoch + progress) / job.epochs
     c.alpha = <REAL_t>(alpha if alpha > job.end_alpha else job.end_alpha)
     if job.n_sent > 0:
@@ -908,8 +911,8 @@ cdef void read_range(TrainConfig *c, FileJob *job, const VocabTable *vocab, FILE
 
 
 def train_epoch_file(model, str path, long long start, long long end, vocab_hash, mem, int cur_epoch,
-                     int compute_loss, seed, stop_flag=None):
-    """Train one worker's share of one epoch of a ``corpus_file``, with the GIL released.
+                     int compute_loss, seed, stop_flag=None, double progress_from=0.0, double progress_to=1.0):
+    """Train on one byte range of a ``corpus_file`` (a chunk of one epoch), with the GIL released.
 
     Parameters
     ----------
@@ -931,6 +934,9 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
         Seed of this worker's RNG.
     stop_flag : numpy.ndarray, optional
         One int32: when another thread sets it to 1, the worker stops after its current line.
+    progress_from, progress_to : float, optional
+        The share of the epoch done when this range starts and when it ends: the learning rate
+        decays linearly between the two (by default, over the whole epoch).
 
     Returns
     -------
@@ -958,6 +964,8 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
     job.epochs = model.epochs
     job.start = start
     job.end = end
+    job.progress_from = progress_from
+    job.progress_to = progress_to
     job.idx = &idx[0]
     job.bounds = &bounds[0]
     cdef cnp.ndarray[cnp.int32_t, ndim=1] stop = np.zeros(1, dtype=np.int32) if stop_flag is None else stop_flag

@@ -25,7 +25,7 @@ import re
 import secrets
 import threading
 import time
-from queue import Empty, Full, Queue
+from queue import Empty, Full, Queue, SimpleQueue
 
 import numpy as np
 from gensim import utils
@@ -131,6 +131,23 @@ def noise_log_probabilities(counts, ns_exponent):
     log_weights = float(ns_exponent) * np.log(np.maximum(np.asarray(counts, dtype=np.float64), 1.0))
     top = log_weights.max()
     return log_weights - (top + np.log(np.exp(log_weights - top).sum()))
+
+
+def file_chunks(size, workers, min_chunk=1 << 16, max_chunk=1 << 23):
+    """Byte offsets that cut a ``corpus_file`` of `size` bytes into chunks for `workers`.
+
+    64 chunks per worker, so that the workers end an epoch within about a chunk's time of each
+    other; none smaller than `min_chunk` bytes (a line that starts in a chunk is read whole, so
+    tiny chunks would only cost calls), none larger than `max_chunk`. At least one per worker.
+
+    Returns
+    -------
+    list of int
+        ``n + 1`` increasing offsets from 0 to `size`, for ``n`` chunks.
+    """
+    n = max(64 * workers, -(-size // max_chunk))
+    n = max(min(n, -(-size // min_chunk)), workers, 1)
+    return [size * i // n for i in range(n + 1)]
 
 
 def _wait_for_threads(threads, progress_queue, grace=5.0):
@@ -479,28 +496,40 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             raise ValueError("total_words must be provided alongside corpus_file argument.")
         size = os.path.getsize(corpus_file)
         vocab_hash = self._vocab_hash()
-        bounds = [size * i // self.workers for i in range(self.workers + 1)]
-        seeds = [self._next_job_seed() for _ in range(self.workers)]
+        bounds = file_chunks(size, self.workers)
+        # a seed per chunk, drawn here: with workers=1 the run is reproducible
+        seeds = [self._next_job_seed() for _ in range(len(bounds) - 1)]
+        chunks = SimpleQueue()
+        for i in range(len(bounds) - 1):
+            chunks.put(i)
         stop_flag = np.zeros(1, dtype=np.int32)
         progress_queue = Queue()
         failures = []
 
-        def work(thread_id):
+        def work():
+            # Workers take the chunks in file order, one at a time, until none is left: a worker
+            # slowed down (by a busy neighbour on the machine, say) takes fewer of them, so that
+            # neither waits long for the other at the end of the epoch.
             try:
                 mem = self._get_thread_working_mem()
-                with self._dense_update_lock():
-                    lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
-                        self, corpus_file, bounds[thread_id], bounds[thread_id + 1], vocab_hash, mem, cur_epoch,
-                        int(self.compute_loss), seeds[thread_id], stop_flag)
-                if self.compute_loss:
-                    self._add_training_loss(job_loss)
-                progress_queue.put((lines, effective, raw))
+                while not stop_flag[0]:
+                    try:
+                        i = chunks.get_nowait()
+                    except Empty:
+                        break
+                    with self._dense_update_lock():
+                        lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
+                            self, corpus_file, bounds[i], bounds[i + 1], vocab_hash, mem, cur_epoch,
+                            int(self.compute_loss), seeds[i], stop_flag, bounds[i] / size, bounds[i + 1] / size)
+                    if self.compute_loss:
+                        self._add_training_loss(job_loss)
+                    progress_queue.put((lines, effective, raw))
             except BaseException as err:  # reported to the main thread: a worker never dies silently
                 failures.append(err)
             finally:
                 progress_queue.put(None)
 
-        threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(self.workers)]
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(self.workers)]
         return self._run_epoch_threads(
             threads, progress_queue, failures, stop=lambda: stop_flag.__setitem__(0, 1),
             cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words, is_corpus_file_mode=True)

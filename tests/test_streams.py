@@ -101,6 +101,37 @@ def test_learning_rate_decays_over_each_workers_own_share(lee_file):
             assert last_alpha == pytest.approx(end_rate, abs=1e-6)
 
 
+def test_a_chunks_learning_rate_follows_its_place_in_the_file(lee_file):
+    """Chunks are handed to whichever worker is free: each decays the rate over its own share."""
+    model = Word2Vec(loss="nce", alpha=0.05, min_alpha=0.001, epochs=4, workers=2, **dict(PARAMS, min_count=1))
+    model.build_vocab(corpus_file=lee_file)
+    model._check_training_sanity(epochs=4, total_words=model.corpus_total_words)
+    size = os.path.getsize(lee_file)
+    mem = model._get_thread_working_mem()
+    epoch = 1
+    for start, end in ((0, size // 4), (size // 4, size // 2), (size // 2, size)):
+        *_, last_alpha = _inner.train_epoch_file(
+            model, lee_file, start, end, model._vocab_hash(), mem, epoch, 0, 1, None, start / size, end / size)
+        assert last_alpha == pytest.approx(0.05 - (0.05 - 0.001) * (epoch + end / size) / 4, abs=1e-4)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 1000, 100_000, 10_000_000, 10**10])
+@pytest.mark.parametrize("workers", [1, 2, 3, 16])
+def test_file_chunks_cover_the_file(size, workers):
+    from blackout_ext.word2vec import file_chunks
+
+    bounds = file_chunks(size, workers)
+    assert bounds[0] == 0 and bounds[-1] == size
+    assert all(a <= b for a, b in zip(bounds, bounds[1:]))
+    n = len(bounds) - 1
+    assert n >= workers
+    if size >= 64 * workers * (1 << 16):
+        assert n >= 64 * workers                      # enough to balance the workers
+    if n > workers:
+        assert max(b - a for a, b in zip(bounds, bounds[1:])) <= max(1 << 23, -(-size // n) + 1)
+        assert min(b - a for a, b in zip(bounds, bounds[1:])) >= min(1 << 16, size // n)
+
+
 def test_corpus_file_loss_is_thread_safe(lee_file):
     losses = []
     for workers in (1, 2):
