@@ -86,33 +86,23 @@ def test_workers_read_every_line_once_and_no_fragment(tmp_path, workers):
     assert trained == 2 * 6002  # every token found: no fragment
 
 
-def test_learning_rate_decays_over_each_workers_own_share(lee_file):
-    """No sawtooth: every worker ends its share of an epoch at that epoch's final rate."""
+def test_learning_rate_follows_the_position_in_the_file(lee_file):
+    """No sawtooth: a chunk decays the rate over its own share of the epoch (by default all of it)."""
     model = Word2Vec(loss="nce", alpha=0.05, min_alpha=0.001, epochs=4, workers=2, **dict(PARAMS, min_count=1))
     model.build_vocab(corpus_file=lee_file)
     model._check_training_sanity(epochs=4, total_words=model.corpus_total_words)
     size = os.path.getsize(lee_file)
-    mem = model._get_thread_working_mem()
+    mem, table = model._get_thread_working_mem(), model._vocab_hash()
     for epoch in range(4):
-        end_rate = 0.05 - (0.05 - 0.001) * (epoch + 1) / 4
-        for start, end in ((0, size // 2), (size // 2, size)):
+        def rate(progress):
+            return 0.05 - (0.05 - 0.001) * (epoch + progress) / 4
+        for start, end in ((0, size // 2), (size // 2, size)):  # each as if the whole epoch
+            *_, last_alpha = _inner.train_epoch_file(model, lee_file, start, end, table, mem, epoch, 0, 1)
+            assert last_alpha == pytest.approx(rate(1.0), abs=1e-6)
+        for start, end in ((0, size // 4), (size // 4, size // 2), (size // 2, size)):
             *_, last_alpha = _inner.train_epoch_file(
-                model, lee_file, start, end, model._vocab_hash(), mem, epoch, 0, 1)
-            assert last_alpha == pytest.approx(end_rate, abs=1e-6)
-
-
-def test_a_chunks_learning_rate_follows_its_place_in_the_file(lee_file):
-    """Chunks are handed to whichever worker is free: each decays the rate over its own share."""
-    model = Word2Vec(loss="nce", alpha=0.05, min_alpha=0.001, epochs=4, workers=2, **dict(PARAMS, min_count=1))
-    model.build_vocab(corpus_file=lee_file)
-    model._check_training_sanity(epochs=4, total_words=model.corpus_total_words)
-    size = os.path.getsize(lee_file)
-    mem = model._get_thread_working_mem()
-    epoch = 1
-    for start, end in ((0, size // 4), (size // 4, size // 2), (size // 2, size)):
-        *_, last_alpha = _inner.train_epoch_file(
-            model, lee_file, start, end, model._vocab_hash(), mem, epoch, 0, 1, None, start / size, end / size)
-        assert last_alpha == pytest.approx(0.05 - (0.05 - 0.001) * (epoch + end / size) / 4, abs=1e-4)
+                model, lee_file, start, end, table, mem, epoch, 0, 1, None, start / size, end / size)
+            assert last_alpha == pytest.approx(rate(end / size), abs=1e-6)
 
 
 @pytest.mark.parametrize("size", [0, 1, 5, 1000, 100_000, 10_000_000, 10**10])
