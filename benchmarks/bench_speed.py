@@ -45,7 +45,7 @@ def load(path, limit_words=None):
     return sentences, n
 
 
-def train_once(sentences, corpus_file, mode, arch, k, workers, args, seed=None, barrier=None, with_cpu=False):
+def make_model(mode, arch, k, workers, args, seed=None):
     from blackout_ext import Word2Vec
 
     params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
@@ -55,13 +55,15 @@ def train_once(sentences, corpus_file, mode, arch, k, workers, args, seed=None, 
         params["loss"] = "hs"
     else:
         params.update(loss=mode, negative=k, ns_exponent=args.ns_exponent)
-    model = Word2Vec(**params)
+    return Word2Vec(**params)
+
+
+def train_once(sentences, corpus_file, mode, arch, k, workers, args, seed=None, with_cpu=False):
+    model = make_model(mode, arch, k, workers, args, seed)
     if corpus_file:
         model.build_vocab(corpus_file=corpus_file)
     else:
         model.build_vocab(sentences)
-    if barrier is not None:
-        barrier.wait()
     cpu, start = time.process_time(), time.perf_counter()
     if corpus_file:
         _, raw = model.train(corpus_file=corpus_file, total_words=model.corpus_total_words, epochs=args.epochs)
@@ -135,32 +137,31 @@ def write_corpus_file(sentences):
     return tmp.name
 
 
-def _one_process(queue, barrier, corpus_file, mode, arch, k, args):
-    queue.put(train_once(None, corpus_file, mode, arch, k, 1, args, barrier=barrier)[1])
+def machine_ceiling(corpus_file, mode, arch, k, args, solo_wps):
+    """words/s of two separate models trained at once, 1 worker each, over one model alone.
 
-
-def machine_ceiling(corpus_file, mode, arch, k, args):
-    """words/s of 2 processes training at once (1 worker each) over 1 process alone.
-
-    Two processes share nothing, so this is what the machine's 2 cores give to perfectly
-    independent work: caches, memory bandwidth and the neighbours on a shared host included.
+    The two share no weights and, on the ``corpus_file`` path, never take the GIL: this is
+    what the machine's cores give perfectly independent work at that moment (caches, memory
+    bandwidth and the neighbours on a shared host included). Measured beside each 2-worker
+    run, so that both see the same machine.
     """
-    import multiprocessing
+    import threading
 
-    ctx = multiprocessing.get_context("spawn")
+    models = [make_model(mode, arch, k, 1, args) for _ in range(2)]
+    for model in models:
+        model.build_vocab(corpus_file=corpus_file)
+    raw = []
 
-    def run(n):
-        queue, barrier = ctx.Queue(), ctx.Barrier(n)
-        procs = [ctx.Process(target=_one_process, args=(queue, barrier, corpus_file, mode, arch, k, args))
-                 for _ in range(n)]
-        for p in procs:
-            p.start()
-        total = sum(queue.get() for _ in procs)
-        for p in procs:
-            p.join()
-        return total
+    def train(model):
+        raw.append(model.train(corpus_file=corpus_file, total_words=model.corpus_total_words, epochs=args.epochs)[1])
 
-    return run(2) / run(1)
+    threads = [threading.Thread(target=train, args=(model,)) for model in models]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(raw) / (time.perf_counter() - start) / solo_wps
 
 
 def gil_share(sentences, mode, arch, k, args):
@@ -208,10 +209,11 @@ def gil_share(sentences, mode, arch, k, args):
 def scaling(args):
     """words/s with 2 workers over 1 worker, per mode (issue 7: floor 1.8x, goal 1.95x).
 
-    Beside the ratio, which swings with the load of the shared machine, two figures that do
-    not: the CPU utilisation of the 2-worker run (process CPU seconds / wall seconds; 2.0 means
-    neither worker ever waited), and, with ``--ceiling``, what two independent processes get
-    from the same 2 cores. ``--gil`` adds the share of an epoch spent holding the GIL.
+    The ratio swings with the load of the shared machine, so beside it: the CPU utilisation of
+    the 2-worker run (process CPU seconds / wall seconds; 2.0 means neither worker ever
+    waited); with ``--ceiling``, what two independent models get from the machine in the same
+    repeat, and the ratio as a share of that; with ``--gil``, the share of an epoch spent
+    holding the GIL.
     """
     sentences, _ = load(args.corpus, args.limit_words)
     corpus_file = write_corpus_file(sentences) if ("corpus_file" in args.paths or args.ceiling) else None
@@ -224,28 +226,30 @@ def scaling(args):
                 for mode in args.modes:
                     # 1 and 2 workers alternate, and each repeat gives its own ratio, so that drift in
                     # the machine's load hits both sides of a ratio alike
-                    one, two, util = [], [], []
+                    one, two, util, ceilings = [], [], [], []
                     source = corpus_file if path == "corpus_file" else None
                     for _ in range(args.repeat):
                         one.append(train_once(sentences, source, mode, arch, k, 1, args)[1])
                         _, wps, busy = train_once(sentences, source, mode, arch, k, 2, args, with_cpu=True)
                         two.append(wps)
                         util.append(busy)
+                        if args.ceiling:
+                            solo = one[-1] if source else train_once(None, corpus_file, mode, arch, k, 1, args)[1]
+                            ceilings.append(machine_ceiling(corpus_file, mode, arch, k, args, solo))
                     ratios = [b / a for a, b in zip(one, two)]
                     line = (f"{path:>11} {arch:>4} {mode:>16}  1 worker {statistics.median(one):>9.0f}  "
                             f"2 workers {statistics.median(two):>9.0f}  ratio {statistics.median(ratios):.2f}x "
                             f"(range {min(ratios):.2f}-{max(ratios):.2f})  util {statistics.median(util):.2f}")
+                    if ceilings:
+                        share = [r / c for r, c in zip(ratios, ceilings)]
+                        line += (f"  machine ceiling {statistics.median(ceilings):.2f}x "
+                                 f"(range {min(ceilings):.2f}-{max(ceilings):.2f}), ratio / ceiling "
+                                 f"{statistics.median(share):.2f}")
                     if args.gil and path == "iterable" and mode != "ns":
                         share, producer, held, full = gil_share(sentences, mode, arch, k, args)
                         line += (f"  GIL held {share:.1%} of a 1-worker epoch (producer {producer * 1e3:.0f} ms, "
                                  f"lookup {held * 1e3:.0f} ms, of jobs {full * 1e3:.0f} ms)")
                     print(line, flush=True)
-        if args.ceiling:
-            for arch in args.archs:
-                mode = args.modes[-1]
-                ceilings = [machine_ceiling(corpus_file, mode, arch, k, args) for _ in range(args.repeat)]
-                print(f"machine ceiling {arch:>4} {mode:>16}: 2 processes / 1 process "
-                      f"{statistics.median(ceilings):.2f}x (range {min(ceilings):.2f}-{max(ceilings):.2f})", flush=True)
     finally:
         if corpus_file:
             os.unlink(corpus_file)
