@@ -497,6 +497,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         size = os.path.getsize(corpus_file)
         vocab_hash = self._vocab_hash()
         bounds = file_chunks(size, self.workers)
+        span = max(size, 1)
         # a seed per chunk, drawn here: with workers=1 the run is reproducible
         seeds = [self._next_job_seed() for _ in range(len(bounds) - 1)]
         chunks = SimpleQueue()
@@ -520,7 +521,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                     with self._dense_update_lock():
                         lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
                             self, corpus_file, bounds[i], bounds[i + 1], vocab_hash, mem, cur_epoch,
-                            int(self.compute_loss), seeds[i], stop_flag, bounds[i] / size, bounds[i + 1] / size)
+                            int(self.compute_loss), seeds[i], stop_flag, bounds[i] / span, bounds[i + 1] / span)
                     if self.compute_loss:
                         self._add_training_loss(job_loss)
                     progress_queue.put((lines, effective, raw))

@@ -168,6 +168,11 @@ def test_bad_corpus_files_are_clear_errors(tmp_path, lee_file):
         Word2Vec(corpus_file=str(empty), loss="nce")
     with pytest.raises(TypeError, match="must not be provided at the same time"):
         Word2Vec([["a", "b"]], corpus_file=lee_file, loss="blackout")
+    # a model with a vocabulary, trained on an empty file: nothing to do, as on an empty iterable
+    model = Word2Vec(corpus_file=lee_file, loss="blackout", workers=2, **PARAMS)
+    before = model.wv.vectors.copy()
+    assert model.train(corpus_file=str(empty), total_words=model.corpus_total_words, epochs=1) == (0, 0)
+    np.testing.assert_array_equal(model.wv.vectors, before)
 
 
 def test_vocab_hash_finds_every_word_and_nothing_else():
