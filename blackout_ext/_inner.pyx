@@ -565,15 +565,29 @@ def py_vocab_lookup(vocab_hash, bytes token):
 # Python side: filling the config, and the entry points
 
 
+def cache_line_alone(n, dtype):
+    """A zeroed array of `n` items that shares no 64-byte cache line with any other allocation.
+
+    The kernels write their work buffers at every prediction. Small arrays allocated one after
+    the other (by two worker threads, say) can share a cache line, and two cores writing to
+    one line take turns owning it: measured, 2 workers then ran no faster than 1 in about a
+    third of the runs, depending on where the allocator had put the buffers.
+    """
+    nbytes = n * np.dtype(dtype).itemsize
+    raw = np.zeros(nbytes + 3 * 64, dtype=np.uint8)
+    start = 64 + (-raw.ctypes.data) % 64     # 64-byte aligned, and 64 bytes of padding before
+    return raw[start:start + nbytes].view(dtype)   # and at least 64 after
+
+
 class ThreadMemory:
     """Per-thread work memory of the new kernels (gensim's ``work`` and ``neu1``, and more)."""
 
     def __init__(self, size, negative, vocab_size, full_softmax):
-        self.neu1 = np.zeros(size, dtype=np.float32)
-        self.neu1e = np.zeros(size, dtype=np.float32)
-        self.cand = np.zeros(negative + 1, dtype=np.int32)
-        self.scores = np.zeros(max(negative + 1, vocab_size if full_softmax else 0), dtype=np.float32)
-        self.gam = np.zeros(negative + 1, dtype=np.float64)
+        self.neu1 = cache_line_alone(size, np.float32)
+        self.neu1e = cache_line_alone(size, np.float32)
+        self.cand = cache_line_alone(negative + 1, np.int32)
+        self.scores = cache_line_alone(max(negative + 1, vocab_size if full_softmax else 0), np.float32)
+        self.gam = cache_line_alone(negative + 1, np.float64)
 
 
 cdef REAL_t *float_ptr(object arr, str name) except NULL:

@@ -199,3 +199,16 @@ def test_loss_none_is_exactly_gensim(small_corpus):
                                   GensimWord2Vec(small_corpus, **params).wv.vectors)
     np.testing.assert_array_equal(Word2Vec(small_corpus, loss="hs", **params).wv.vectors,
                                   GensimWord2Vec(small_corpus, hs=1, negative=0, **params).wv.vectors)
+
+
+@pytest.mark.parametrize("n, dtype", [(1, np.int32), (6, np.float64), (100, np.float32), (1001, np.float32)])
+def test_thread_work_buffers_share_no_cache_line(n, dtype):
+    from blackout_ext._inner import cache_line_alone
+
+    buffers = [cache_line_alone(n, dtype) for _ in range(20)]
+    spans = sorted((b.ctypes.data, b.ctypes.data + b.nbytes) for b in buffers)
+    for b in buffers:
+        assert b.shape == (n,) and b.dtype == dtype and b.flags.c_contiguous and b.flags.writeable
+        assert b.ctypes.data % 64 == 0 and not b.any()
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert (end - 1) // 64 < start // 64   # the next buffer starts on a later cache line
