@@ -504,7 +504,7 @@ class VocabHash:
 
     def __init__(self, index_to_key, key_to_index=None):
         encoded, exact = [], True
-        for i, k in enumerate(index_to_key):
+        for k in index_to_key:
             try:
                 if type(k) is not str:
                     raise TypeError
@@ -570,8 +570,8 @@ def cache_line_alone(n, dtype):
 
     The kernels write their work buffers at every prediction. Small arrays allocated one after
     the other (by two worker threads, say) can share a cache line, and two cores writing to
-    one line take turns owning it: measured, 2 workers then ran no faster than 1 in about a
-    third of the runs, depending on where the allocator had put the buffers.
+    one line take turns owning it. A precaution: the occasional 2-worker run at the speed of
+    one worker seen on a shared machine was not this (it happened as often with the padding).
     """
     nbytes = n * np.dtype(dtype).itemsize
     raw = np.zeros(nbytes + 3 * 64, dtype=np.uint8)
