@@ -178,7 +178,8 @@ def gil_share(sentences, mode, arch, k, args):
 
     from blackout_ext import _inner
 
-    model = train_once(sentences, None, mode, arch, k, 1, args)[0]
+    model = make_model(mode, arch, k, 1, args)
+    model.build_vocab(sentences)
     jobs, q = [], queue_mod.Queue()
     start = time.perf_counter()
     model._job_producer(iter(sentences), q, 0, total_examples=model.corpus_count)
