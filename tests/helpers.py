@@ -43,3 +43,11 @@ def partner_ranks(model, pairs=LEE_PAIRS):
         sims = model.wv.most_similar(a, topn=len(model.wv))
         ranks.append([w for w, _ in sims].index(b))
     return np.array(ranks)
+
+
+def write_lines(path, sentences, opener=open):
+    """Write `sentences` one per line, tokens joined by spaces; return the path as a str."""
+    with opener(path, "wt", encoding="utf8") as fout:
+        for sentence in sentences:
+            fout.write(" ".join(sentence) + "\n")
+    return str(path)

@@ -8,17 +8,15 @@ import sys
 
 import pytest
 
+from helpers import write_lines
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory, lee_corpus):
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt.gz"
-    with gzip.open(path, "wt", encoding="utf8") as fout:
-        for sentence in lee_corpus[:40]:
-            fout.write(" ".join(sentence) + "\n")
-    return str(path)
+    return write_lines(tmp_path_factory.mktemp("corpus") / "tiny.txt.gz", lee_corpus[:40], gzip.open)
 
 
 def run(args, cwd):

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blackout_ext import Word2Vec
+from helpers import write_lines
 
 SMALL = dict(vector_size=16, min_count=2, seed=1, epochs=2)
 
@@ -136,6 +137,16 @@ class Repeated:
             yield from self.sentences
 
 
+def build_vocab_on(model, sentences, path, tmp_path):
+    """Build `model`'s vocabulary from `sentences` on one corpus path; return train()'s corpus arguments."""
+    if path == "iterable":
+        model.build_vocab(sentences)
+        return dict(corpus_iterable=sentences, total_examples=model.corpus_count)
+    corpus_file = write_lines(tmp_path / "c.txt", sentences)
+    model.build_vocab(corpus_file=corpus_file)
+    return dict(corpus_file=corpus_file, total_words=model.corpus_total_words)
+
+
 def run_with_timeout(target, seconds=60):
     result = {}
 
@@ -154,18 +165,7 @@ def run_with_timeout(target, seconds=60):
 @pytest.mark.parametrize("path", ["iterable", "corpus_file"])
 def test_keyboard_interrupt_stops_every_thread(tmp_path, lee_corpus, path):
     model = Word2Vec(loss="blackout", workers=2, **dict(SMALL, epochs=50))
-    if path == "iterable":
-        corpus = Repeated(lee_corpus, 5)
-        model.build_vocab(corpus)
-        kwargs = dict(corpus_iterable=corpus, total_examples=model.corpus_count)
-    else:
-        corpus_file = str(tmp_path / "c.txt")
-        with open(corpus_file, "w") as fout:
-            for _ in range(5):
-                for s in lee_corpus:
-                    fout.write(" ".join(s) + "\n")
-        model.build_vocab(corpus_file=corpus_file)
-        kwargs = dict(corpus_file=corpus_file, total_words=model.corpus_total_words)
+    kwargs = build_vocab_on(model, Repeated(lee_corpus, 5), path, tmp_path)
     baseline = threading.active_count()
     timer = threading.Timer(0.5, _thread.interrupt_main)
     timer.start()
@@ -190,16 +190,7 @@ def test_interrupt_inside_thread_start(tmp_path, lee_corpus, monkeypatch, path, 
     # without hanging. Simulated deterministically on the nth start() of the second epoch.
     n_per_epoch = 3 if path == "iterable" else 2  # starts per epoch
     model = Word2Vec(loss="blackout", workers=2, **dict(SMALL, epochs=2))
-    corpus = lee_corpus[:100]
-    if path == "iterable":
-        model.build_vocab(corpus)
-        kwargs = dict(corpus_iterable=corpus, total_examples=len(corpus))
-    else:
-        corpus_file = str(tmp_path / "c.txt")
-        with open(corpus_file, "w") as fout:
-            fout.writelines(" ".join(s) + "\n" for s in corpus)
-        model.build_vocab(corpus_file=corpus_file)
-        kwargs = dict(corpus_file=corpus_file, total_words=model.corpus_total_words)
+    kwargs = build_vocab_on(model, lee_corpus[:100], path, tmp_path)
     original, calls = threading.Thread.start, []
 
     def start(thread):

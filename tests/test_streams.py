@@ -9,17 +9,10 @@ from gensim.models.word2vec import PathLineSentences
 
 from blackout_ext import Word2Vec, _inner
 from blackout_ext.corpora import LineSentence
-from helpers import partner_ranks
+from helpers import partner_ranks, write_lines
 
 PARAMS = dict(vector_size=32, min_count=3, seed=1, negative=5)
 LOSSES = ["nce", "blackout"]
-
-
-def write_lines(path, sentences, opener=open):
-    with opener(path, "wt", encoding="utf8") as fout:
-        for sentence in sentences:
-            fout.write(" ".join(sentence) + "\n")
-    return str(path)
 
 
 @pytest.fixture(scope="module")
