@@ -10,6 +10,8 @@ vocabulary is built beforehand).
     python benchmarks/bench_speed.py --negative 5,15 --paths iterable,corpus_file --quality
     python benchmarks/bench_speed.py --scaling --gil --ceiling --paths iterable,corpus_file
                                                           # 2 workers / 1 worker, new modes
+    python benchmarks/bench_speed.py --archs sg --modes ns,blackout,blackout+shared
+                                                          # +shared: shared_samples=True
 
 The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository.
 """
@@ -45,9 +47,19 @@ def load(path, limit_words=None):
     return sentences, n
 
 
+SHARED_SUFFIX = "+shared"
+
+
+def base_mode(mode):
+    """``'blackout+shared'`` -> ``'blackout'``: a mode name with ``+shared`` means ``shared_samples=True``."""
+    return mode[:-len(SHARED_SUFFIX)] if mode.endswith(SHARED_SUFFIX) else mode
+
+
 def make_model(mode, arch, k, workers, args, seed=None):
     from blackout_ext import Word2Vec
 
+    shared = mode.endswith(SHARED_SUFFIX)
+    mode = base_mode(mode)
     params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
                   sg=1 if arch == "sg" else 0, workers=workers, seed=args.seed if seed is None else seed,
                   epochs=args.epochs)
@@ -55,6 +67,8 @@ def make_model(mode, arch, k, workers, args, seed=None):
         params["loss"] = "hs"
     else:
         params.update(loss=mode, negative=k, ns_exponent=args.ns_exponent)
+    if shared:
+        params["shared_samples"] = True
     return Word2Vec(**params)
 
 
@@ -110,7 +124,7 @@ def run(args):
                                    words_per_s=statistics.median(speeds[mode]), ratio_to_ns=ratio)
                         if scores[mode]:
                             row.update({name: statistics.mean(s[name] for s in scores[mode]) for name in scores[mode][0]})
-                        floor, goal = TARGETS.get((mode, arch), (None, None))
+                        floor, goal = TARGETS.get((base_mode(mode), arch), (None, None))
                         row.update(floor=floor, goal=goal)
                         rows.append(row)
                         print_row(row)

@@ -25,6 +25,7 @@ cdef struct TrainConfig:
     int cbow_mean
     int compute_loss
     int nce_learned           # 1: c = log Z is learned per input word (nce_log_z)
+    int shared_samples        # 1: sg draws one candidate set per centre word, for its window
     REAL_t alpha
 
     REAL_t *syn0
@@ -47,6 +48,9 @@ cdef struct TrainConfig:
     int32_t *cand             # candidates: cand[0] is the target
     REAL_t *scores            # k + 1 scores, or |V| for the full softmax
     double *gam               # gamma_w = dJ/ds_w per candidate
+    REAL_t *win_neu1e         # shared_samples: the input gradient of each context, 2 window x d
+    double *win_gam           #                 the gammas of each context, 2 window x (k + 1)
+    double *win_dlogz         #                 NCE's dJ/dc of each context, 2 window
 
     double loss_sum           # loss accumulated in this job
     long long n_pairs         # predictions made in this job

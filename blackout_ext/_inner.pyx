@@ -18,7 +18,7 @@ table); it takes nothing from gensim's compiled modules, only BLAS from SciPy.
 import numpy as np
 cimport numpy as cnp
 from libc.math cimport exp, expf, log, log1p
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
 from scipy.linalg.cython_blas cimport sgemv
 
@@ -387,6 +387,65 @@ cdef inline void window_bounds(
         j1[0] = end
 
 
+cdef double window_update_with_candidates(
+        TrainConfig *c, const int32_t *idx, int i, int j0, int j1, int n) noexcept nogil:
+    """The update of shared_window_step (below), with the candidates cand[0:n] already drawn."""
+    cdef int p, q, j, m = 0, size = c.size, stride = c.negative + 1
+    cdef double loss = 0.0, log_z = 0.0
+    cdef REAL_t *h
+    cdef REAL_t *e
+    cdef double *g
+    cdef gamma_fn gammas = gamma_function(c.loss)
+    for j in range(j0, j1):
+        if j == i:
+            continue
+        h = &c.syn0[<Py_ssize_t>idx[j] * size]
+        g = &c.win_gam[m * stride]
+        for q in range(n):
+            c.scores[q] = bo_dot(&c.syn1neg[<Py_ssize_t>c.cand[q] * size], h, size)
+        if c.nce_learned:
+            log_z = c.nce_log_z[idx[j]]
+        loss += gammas(c.scores, c.cand, n, c.logq, c.log_k, log_z, c.compute_loss, g, &c.win_dlogz[m])
+        e = &c.win_neu1e[m * size]
+        memset(e, 0, size * sizeof(REAL_t))
+        for q in range(n):
+            bo_axpy(<REAL_t>(c.alpha * g[q]), &c.syn1neg[<Py_ssize_t>c.cand[q] * size], e, size)
+        m += 1
+    c.n_pairs += m
+    for q in range(n):
+        # neu1 collects this row's update over the window, then the row is written once
+        memset(c.neu1, 0, size * sizeof(REAL_t))
+        p = 0
+        for j in range(j0, j1):
+            if j == i:
+                continue
+            bo_axpy(<REAL_t>(c.alpha * c.win_gam[p * stride + q]), &c.syn0[<Py_ssize_t>idx[j] * size], c.neu1, size)
+            p += 1
+        bo_axpy_clamped(ONEF, c.neu1, &c.syn1neg[<Py_ssize_t>c.cand[q] * size], size)
+    p = 0
+    for j in range(j0, j1):
+        if j == i:
+            continue
+        bo_axpy_clamped(c.lockf[idx[j] % c.lockf_len], &c.win_neu1e[p * size], &c.syn0[<Py_ssize_t>idx[j] * size], size)
+        if c.nce_learned:
+            c.nce_log_z[idx[j]] += <REAL_t>(c.alpha * c.win_dlogz[p])
+        p += 1
+    return loss
+
+
+cdef double shared_window_step(TrainConfig *c, const int32_t *idx, int i, int j0, int j1) noexcept nogil:
+    """The pairs (i, j) of one window, j in [j0, j1) but i, with one candidate set.
+
+    In skip-gram every pair of a window predicts the same word, the centre idx[i], so its pairs
+    can share one draw of the k samples (pWord2Vec; BlackOut's paper shares them across a
+    mini-batch). Each pair still sees k independent draws from q, so its expected gradient and
+    the optimum are unchanged. The window is one mini-batch: every gradient is taken at the
+    weights as they were before it, then each candidate row is written once (not once per pair)
+    and each context row once. Fewer writes to shared rows is what helps Hogwild threads.
+    """
+    return window_update_with_candidates(c, idx, i, j0, j1, draw_candidates(c, idx[i]))
+
+
 cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
     # as gensim: for each pair (centre i, context j), h = syn0[word j] predicts word i
     cdef int s, i, j, j0, j1, size = c.size
@@ -397,6 +456,10 @@ cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int 
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
             window_bounds(c, i, bounds[s], bounds[s + 1], &j0, &j1)
+            if c.shared_samples:
+                if j1 - j0 > 1:
+                    c.loss_sum += shared_window_step(c, idx, i, j0, j1)
+                continue
             for j in range(j0, j1):
                 if j == i:
                     continue
@@ -582,12 +645,17 @@ def cache_line_alone(n, dtype):
 class ThreadMemory:
     """Per-thread work memory of the new kernels (gensim's ``work`` and ``neu1``, and more)."""
 
-    def __init__(self, size, negative, vocab_size, full_softmax):
+    def __init__(self, size, negative, vocab_size, full_softmax, window=0):
         self.neu1 = cache_line_alone(size, np.float32)
         self.neu1e = cache_line_alone(size, np.float32)
         self.cand = cache_line_alone(negative + 1, np.int32)
         self.scores = cache_line_alone(max(negative + 1, vocab_size if full_softmax else 0), np.float32)
         self.gam = cache_line_alone(negative + 1, np.float64)
+        # for shared_samples: one slot per context word of a window (at most 2 window)
+        self.window = max(int(window), 1)
+        self.win_neu1e = cache_line_alone(2 * self.window * size, np.float32)
+        self.win_gam = cache_line_alone(2 * self.window * (negative + 1), np.float64)
+        self.win_dlogz = cache_line_alone(2 * self.window, np.float64)
 
 
 cdef REAL_t *float_ptr(object arr, str name) except NULL:
@@ -638,6 +706,13 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
     c.scores = float_ptr(mem.scores, "scores")
     c.gam = <double *>const_ptr(mem.gam, np.float64, "gam")
+    c.shared_samples = int(bool(getattr(model, "shared_samples", False))) and model.sg and c.loss != LOSS_SOFTMAX
+    if c.shared_samples:
+        if mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1):
+            raise RuntimeError("thread memory too small for shared_samples with this window")
+        c.win_neu1e = float_ptr(mem.win_neu1e, "win_neu1e")
+        c.win_gam = <double *>const_ptr(mem.win_gam, np.float64, "win_gam")
+        c.win_dlogz = <double *>const_ptr(mem.win_dlogz, np.float64, "win_dlogz")
     c.rng = seed_state(seed)
 
 
@@ -801,6 +876,55 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
     else:
         value = update_with_candidates(&c, &hv[0], len(cv), log_z, &dlogz)
     return neu1e, value, dlogz
+
+
+def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative, double alpha, log_z=None):
+    """Apply one shared-samples window update with fixed candidates, as training does (for tests).
+
+    The rows `contexts` of `syn0` each predict cand[0] against the same candidates `cand`.
+    `syn0`, `syn1neg` and `log_z` (NCE's learned c per word, or None) are updated in place.
+    Returns the window's loss.
+    """
+    cdef TrainConfig c
+    cdef cnp.ndarray[REAL_t, ndim=2] v = syn0
+    cdef cnp.ndarray[REAL_t, ndim=2] u = syn1neg
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] cv = np.array(cand, dtype=np.int32)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.array([cand[0]] + list(contexts), dtype=np.int32)
+    cdef cnp.ndarray[double, ndim=1] lq = np.array(logq, dtype=np.float64)
+    cdef cnp.ndarray[REAL_t, ndim=1] lockf = np.ones(1, dtype=np.float32)
+    cdef cnp.ndarray[REAL_t, ndim=1] lz
+    if loss not in LOSS_CODES or loss == "softmax":
+        raise ValueError("unknown sampled loss %r" % loss)
+    if not (v.flags.c_contiguous and u.flags.c_contiguous) or v.shape[1] != u.shape[1]:
+        raise ValueError("syn0 and syn1neg must be C-contiguous, with the same number of columns")
+    if len(cv) > negative + 1:
+        raise ValueError("at most negative + 1 candidates")
+    mem = ThreadMemory(u.shape[1], negative, u.shape[0], False, window=len(contexts))
+    memset(&c, 0, sizeof(TrainConfig))
+    c.loss = LOSS_CODES[loss]
+    c.size = u.shape[1]
+    c.vocab_size = u.shape[0]
+    c.negative = negative
+    c.alpha = <REAL_t>alpha
+    c.compute_loss = 1
+    c.syn0 = &v[0, 0]
+    c.syn1neg = &u[0, 0]
+    c.lockf = &lockf[0]
+    c.lockf_len = 1
+    if log_z is not None:
+        lz = log_z
+        c.nce_learned = 1
+        c.nce_log_z = &lz[0]
+    c.logq = &lq[0]
+    c.log_k = log(negative)
+    c.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
+    memcpy(c.cand, &cv[0], len(cv) * sizeof(int32_t))
+    c.scores = float_ptr(mem.scores, "scores")
+    c.neu1 = float_ptr(mem.neu1, "neu1")
+    c.win_neu1e = float_ptr(mem.win_neu1e, "win_neu1e")
+    c.win_gam = <double *>const_ptr(mem.win_gam, np.float64, "win_gam")
+    c.win_dlogz = <double *>const_ptr(mem.win_dlogz, np.float64, "win_dlogz")
+    return window_update_with_candidates(&c, &idx[0], 0, 0, len(idx), len(cv))
 
 
 # ---------------------------------------------------------------------------------------------

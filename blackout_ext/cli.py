@@ -60,6 +60,8 @@ def build_parser():
     train.add_argument("--corpus-file", default=None, help="an uncompressed file, read by the workers directly")
     train.add_argument("--loss", default="blackout", help=f"one of {', '.join(LOSSES)} (default blackout)")
     train.add_argument("--nce-normalizer", default="fixed", choices=("fixed", "learned"))
+    train.add_argument("--shared-samples", action="store_true",
+                       help="skip-gram with nce, sampled_softmax or blackout: one draw of samples per window")
     train.add_argument("--save", default=None, help="save the full model here")
     train.add_argument("--vectors", default=None, help="write word2vec-format vectors here")
     train.add_argument("--binary", action="store_true", help="binary word2vec format")
@@ -126,7 +128,8 @@ def _cmd_train(args):
     if args.corpus_file and not os.path.isfile(args.corpus_file):
         raise _CliError(f"corpus file not found: {args.corpus_file}")
     source = dict(corpus_file=args.corpus_file) if args.corpus_file else dict(sentences=load_sentences(args.corpus))
-    model = Word2Vec(loss=args.loss, nce_normalizer=args.nce_normalizer, compute_loss=True,
+    model = Word2Vec(loss=args.loss, nce_normalizer=args.nce_normalizer, shared_samples=args.shared_samples,
+                     compute_loss=True,
                      callbacks=_progress_callback(args.epochs, args.quiet), **source, **_training_params(args))
     print(model)
     if args.save:

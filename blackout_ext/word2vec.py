@@ -122,6 +122,22 @@ def check_ns_exponent(ns_exponent):
     return value
 
 
+SHARED_SAMPLE_LOSSES = ("nce", "sampled_softmax", "blackout")
+
+
+def check_shared_samples(shared_samples, loss, sg):
+    """Refuse `shared_samples` where it has no meaning: only sampled losses in skip-gram draw per pair."""
+    if not isinstance(shared_samples, (bool, np.bool_)):
+        raise ValueError(f"shared_samples must be True or False, got {shared_samples!r}")
+    if not shared_samples:
+        return
+    if loss not in SHARED_SAMPLE_LOSSES:
+        raise ValueError(f"shared_samples=True applies to loss in {SHARED_SAMPLE_LOSSES}, not loss={loss!r}")
+    if not sg:
+        raise ValueError("shared_samples=True applies to skip-gram (sg=1) only: CBOW already makes one "
+                         "prediction, with one draw of samples, per window")
+
+
 def noise_log_probabilities(counts, ns_exponent):
     """Exact ``log q_w`` for ``q_w = count_w ** ns_exponent / sum(count ** ns_exponent)``.
 
@@ -177,6 +193,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             sg=0, hs=None, negative=None, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
             trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
             comment=None, max_final_vocab=None, shrink_windows=True, loss=None, nce_normalizer="fixed",
+            shared_samples=False,
     ):
         """Word2Vec with a choice of output layer.
 
@@ -212,11 +229,20 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             For ``loss='nce'``: ``'fixed'`` uses ``c = log Z = 0`` (self-normalised);
             ``'learned'`` learns one ``c`` per input word, stored in ``nce_log_z``. For CBOW the
             context's ``c`` is the mean of its words' values.
+        shared_samples : bool, optional
+            Skip-gram with ``'nce'``, ``'sampled_softmax'`` or ``'blackout'`` only. If True,
+            draw the `negative` samples once per centre word and share them across its context
+            window, as BlackOut's paper shares them across a mini-batch (and as pWord2Vec does).
+            Every pair of a window predicts the centre word, so each pair still sees `negative`
+            independent draws from q and the optimum is unchanged; the window's pairs become
+            one mini-batch, and each sampled row of ``syn1neg`` is written once per window
+            instead of once per pair. Faster, and it scales better over `workers`. Default False.
 
         Raises
         ------
         ValueError
-            On an unknown `loss`, a contradictory `hs`/`negative`, or a non-finite `ns_exponent`.
+            On an unknown `loss`, a contradictory `hs`/`negative`, a non-finite `ns_exponent`,
+            or `shared_samples` with a loss or architecture it does not apply to.
 
         Notes
         -----
@@ -227,7 +253,9 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         """
         self.loss, hs, negative = resolve_output_layer(loss, hs, negative, nce_normalizer)
         check_ns_exponent(ns_exponent)
+        check_shared_samples(shared_samples, self.loss, sg)
         self.nce_normalizer = nce_normalizer
+        self.shared_samples = bool(shared_samples)
         self.nce_log_z = None
         for name in _DERIVED_ATTRS:
             setattr(self, name, None)
@@ -345,6 +373,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
     def _check_training_sanity(self, epochs=0, total_examples=None, total_words=None, **kwargs):
         resolve_output_layer(self.loss, self.hs, self.negative, self.nce_normalizer)
         check_ns_exponent(self.ns_exponent)
+        check_shared_samples(self.shared_samples, self.loss, self.sg)
         super()._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words, **kwargs)
         for name, array in self._trainable_arrays():
             if not array.flags.writeable:
@@ -383,7 +412,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
     def _get_thread_working_mem(self):
         if not self.uses_new_kernels:
             return super()._get_thread_working_mem()
-        return _inner.ThreadMemory(self.layer1_size, self.negative, len(self.wv), self.loss == "softmax")
+        return _inner.ThreadMemory(self.layer1_size, self.negative, len(self.wv), self.loss == "softmax",
+                                   window=self.window)
 
     def _next_job_seed(self):
         high, low = self.random.randint(0, 2**31, size=2)
@@ -875,7 +905,8 @@ def _remove_other_generations(fname, keep):
 
 
 def _set_missing_defaults(model):
-    for name, default in (("loss", None), ("nce_normalizer", "fixed"), ("nce_log_z", None)):
+    for name, default in (("loss", None), ("nce_normalizer", "fixed"), ("nce_log_z", None),
+                          ("shared_samples", False)):
         if not hasattr(model, name):
             setattr(model, name, default)
     for name in _DERIVED_ATTRS:

@@ -44,7 +44,8 @@ def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
 
 def test_train_then_evaluate(tmp_path, tiny_corpus):
     proc = run(["-m", "blackout_ext", "train", tiny_corpus, "--loss", "nce", "--size", "16", "--epochs", "2",
-                "--min-count", "2", "--save", "m.model", "--vectors", "v.txt", "--quiet"], cwd=tmp_path)
+                "--min-count", "2", "--shared-samples", "--save", "m.model", "--vectors", "v.txt", "--quiet"],
+               cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     with open(tmp_path / "v.txt") as fin:
         vocab, dim = map(int, fin.readline().split())
@@ -60,6 +61,7 @@ def test_train_then_evaluate(tmp_path, tiny_corpus):
     (["compare", "--modes", "ns,zzz"], "unknown mode 'zzz'"),
     (["evaluate", "nope.model"], "model not found: nope.model"),
     (["train", "--negative", "0", "--loss", "nce"], "negative >= 1"),
+    (["train", "--shared-samples", "--sg", "0"], "skip-gram (sg=1) only"),
 ])
 def test_bad_arguments_give_one_line(tmp_path, args, message):
     proc = run(["-m", "blackout_ext"] + args + ["--quiet"], cwd=tmp_path)

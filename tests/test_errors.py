@@ -33,6 +33,11 @@ def test_negative_below_one_is_refused(loss, negative):
     (dict(loss="blackout", nce_normalizer="learned"), "applies to loss='nce' only"),
     (dict(loss="nce", nce_normalizer="floating"), "unknown nce_normalizer"),
     (dict(loss="nce", negative=2.5), "negative must be an integer"),
+    (dict(loss="ns", sg=1, shared_samples=True), "shared_samples=True applies to loss in"),
+    (dict(loss="softmax", sg=1, shared_samples=True), "shared_samples=True applies to loss in"),
+    (dict(sg=1, shared_samples=True), "not loss=None"),
+    (dict(loss="blackout", sg=0, shared_samples=True), r"skip-gram \(sg=1\) only"),
+    (dict(loss="blackout", sg=1, shared_samples="yes"), "shared_samples must be True or False"),
 ])
 def test_contradictions_are_refused(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
@@ -50,6 +55,13 @@ def test_changing_parameters_after_construction_is_checked_at_train(small_corpus
     model = Word2Vec(small_corpus, loss="nce", min_count=3, workers=1, epochs=1)
     model.negative = 0
     with pytest.raises(ValueError, match="negative >= 1"):
+        model.train(small_corpus, total_examples=len(small_corpus), epochs=1)
+
+
+def test_switching_to_cbow_with_shared_samples_is_checked_at_train(small_corpus):
+    model = Word2Vec(small_corpus, loss="blackout", sg=1, shared_samples=True, min_count=3, workers=1, epochs=1)
+    model.sg = 0
+    with pytest.raises(ValueError, match="skip-gram"):
         model.train(small_corpus, total_examples=len(small_corpus), epochs=1)
 
 

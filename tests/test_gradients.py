@@ -97,3 +97,42 @@ def test_alias_sampler_matches_q():
     chi2 = np.sum((counts[seen] - expected[seen]) ** 2 / expected[seen])
     # 18 degrees of freedom: the 0.999 quantile is 42.3
     assert chi2 < 42.3
+
+
+@pytest.mark.parametrize("loss, learned_z", [(loss, False) for loss in sorted(SAMPLED_LOSSES)] + [("nce", True)])
+def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z):
+    """shared_samples: one window's update is the sum of its pairs' reference updates, every
+    gradient taken at the weights as they were before the window (one mini-batch)."""
+    rng = np.random.default_rng(11)
+    vocab, dim, lr = 30, 8, 0.1
+    syn0 = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
+    syn1neg = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
+    logq_full = np.log(rng.dirichlet(np.ones(vocab)))
+    log_z = (rng.normal(size=vocab) * 0.3).astype(np.float32) if learned_z else None
+    contexts = [7, 2, 7, 19]                      # a context word twice in the window
+    cand = np.array([3, 5, 5, 11, 29, 3])         # a duplicate draw, and a hit kept (NCE only)
+    if loss != "nce":
+        cand = cand[:-1]
+    reference = SAMPLED_LOSSES[loss]
+    expected_syn1neg = syn1neg.astype(np.float64)
+    expected_syn0 = syn0.astype(np.float64)
+    expected_z = None if log_z is None else log_z.astype(np.float64)
+    expected_loss = 0.0
+    for w in contexts:
+        h = syn0[w].astype(np.float64)
+        z = 0.0 if log_z is None else float(log_z[w])
+        scores = syn1neg[cand].astype(np.float64) @ h
+        f = lambda s: reference(s, logq_full[cand], K, z)  # noqa: E731
+        gammas = -numeric_gradient(f, scores)
+        expected_loss += f(scores)
+        updated, neu1e = pair_update(syn1neg, h, cand, gammas, lr)
+        expected_syn1neg += updated - syn1neg.astype(np.float64)
+        expected_syn0[w] += neu1e
+        if log_z is not None:
+            expected_z[w] -= lr * numeric_gradient(lambda c: reference(scores, logq_full[cand], K, c[0]), [z])[0]
+    value = _inner.py_window_update(loss, syn0, syn1neg, contexts, cand, logq_full, K, lr, log_z)
+    np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(syn0, expected_syn0, rtol=1e-4, atol=1e-5)
+    if log_z is not None:
+        np.testing.assert_allclose(log_z, expected_z, rtol=1e-4, atol=1e-5)
+    assert value == pytest.approx(expected_loss, rel=1e-5)

@@ -110,3 +110,37 @@ def test_softmax_and_sampled_softmax_agree_at_large_k(flat_corpus):
     cols = [full.wv.get_index(f"b{t}") for t in range(40)]
     gap = centred(scores_of(full)[:, cols]) - centred(scores_of(sampled)[:, cols])
     assert np.abs(gap).max() < 0.15, gap
+
+
+@pytest.fixture(scope="module")
+def window_corpus():
+    """Three-word sentences ``[a1, b, a2]``: with window 1, the centre b has two contexts.
+
+    b is drawn uniformly from B, then a1 and a2 independently from a known P(a | b). The pairs
+    that predict b from a (the scores tested) come two per window, so with ``shared_samples``
+    they share their samples. Returns the sentences and the empirical P(b | a) of those pairs.
+    """
+    rng = np.random.default_rng(31)
+    p_a_given_b = rng.dirichlet(np.full(N_CONTEXTS, 2.0), size=N_TARGETS)
+    p_a_given_b = 0.8 * p_a_given_b + 0.2 / N_CONTEXTS
+    centres = rng.integers(0, N_TARGETS, size=N_SENTENCES)
+    sentences, counts = [], np.zeros((N_CONTEXTS, N_TARGETS))
+    for b in centres:
+        a1, a2 = rng.choice(N_CONTEXTS, size=2, p=p_a_given_b[b])
+        sentences.append([f"a{a1}", f"b{b}", f"a{a2}"])
+        counts[a1, b] += 1
+        counts[a2, b] += 1
+    return sentences, counts / counts.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("loss", ["sampled_softmax", "blackout", "nce"])
+def test_shared_samples_reach_the_same_optimum(window_corpus, loss):
+    sentences, empirical = window_corpus
+    model = fit(sentences, loss, shared_samples=True, epochs=15)
+    s = scores_of(model)[:, target_columns(model)]
+    if loss == "nce":
+        error = s - np.log(empirical)         # self-normalised: log P itself
+    else:
+        error = centred(s) - centred(np.log(empirical))
+    assert np.abs(error).max() < 0.3, error
+    assert np.abs(centred(np.log(empirical))).max() > 0.5

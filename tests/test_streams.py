@@ -222,9 +222,12 @@ def test_table_lookup_trains_exactly_as_the_dict_lookup(small_corpus, monkeypatc
     assert models[0]._vocab_hash_cache[-1].exact == (tokens == "mixed")
 
 
-@pytest.mark.parametrize("loss, extra", [("sampled_softmax", {}), ("softmax", {}),
-                                         ("nce", dict(nce_normalizer="learned"))])
-@pytest.mark.parametrize("sg", [1, 0])
+OTHER_LOSSES = [("sampled_softmax", {}), ("softmax", {}), ("nce", dict(nce_normalizer="learned"))]
+SHARED = [("blackout", dict(shared_samples=True)), ("nce", dict(nce_normalizer="learned", shared_samples=True))]
+
+
+@pytest.mark.parametrize("loss, extra, sg", [(loss, extra, sg) for loss, extra in OTHER_LOSSES for sg in (1, 0)]
+                         + [(loss, extra, 1) for loss, extra in SHARED])
 def test_corpus_file_path_for_the_other_losses(tmp_path, small_corpus, loss, extra, sg):
     path = write_lines(tmp_path / "c.txt", small_corpus)
     model = Word2Vec(corpus_file=path, loss=loss, sg=sg, workers=2, epochs=2, compute_loss=True,

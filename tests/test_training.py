@@ -36,10 +36,24 @@ def test_training_lowers_the_loss(lee_corpus, loss, arch):
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
 
 
-@pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
 @pytest.mark.parametrize("loss", SAMPLED)
-def test_neighbours_are_sensible(lee_corpus, loss, arch):
-    model, _ = trained(lee_corpus, loss, arch)
+def test_shared_samples_lower_the_loss(lee_corpus, loss):
+    model, recorder = trained(lee_corpus, loss, "sg", shared_samples=True)
+    per_epoch = recorder.per_epoch
+    assert np.all(np.isfinite(per_epoch)) and np.all(per_epoch > 0)
+    assert per_epoch[-1] < 0.9 * per_epoch[0]
+    assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
+    # the same number of predictions as without sharing: one per (centre, context) pair, so the
+    # loss per epoch is on the same scale
+    unshared = trained(lee_corpus, loss, "sg")[1].per_epoch
+    assert 0.7 < per_epoch[0] / unshared[0] < 1.3
+
+
+@pytest.mark.parametrize("arch, extra", [("sg", {}), ("cbow_mean", {}), ("sg", {"shared_samples": True})],
+                         ids=["sg", "cbow_mean", "sg-shared"])
+@pytest.mark.parametrize("loss", SAMPLED)
+def test_neighbours_are_sensible(lee_corpus, loss, arch, extra):
+    model, _ = trained(lee_corpus, loss, arch, **extra)
     ranks = partner_ranks(model)
     # an untrained model puts the partner at rank ~|V|/2 = 1370
     assert len(ranks) >= 10
@@ -80,10 +94,25 @@ def test_save_load_roundtrip_then_train(tmp_path, small_corpus, loss, arch):
     np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
 
 
-@pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
-@pytest.mark.parametrize("loss", NEW_LOSSES)
+def test_save_load_keeps_shared_samples(tmp_path, small_corpus):
+    model = Word2Vec(small_corpus, loss="blackout", sg=1, shared_samples=True, workers=1, epochs=1, **COMMON)
+    path = str(tmp_path / "m.model")
+    model.save(path)
+    loaded = Word2Vec.load(path)
+    assert loaded.shared_samples is True
+    for m in (model, loaded):
+        m.random = np.random.RandomState(5)
+        m.train(small_corpus[:10], total_examples=10, epochs=1)
+    np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
+
+
+@pytest.mark.parametrize("loss, arch", [(loss, arch) for loss in NEW_LOSSES for arch in ("sg", "cbow_mean")]
+                         + [(loss, "sg_shared") for loss in SAMPLED])
 def test_one_worker_is_deterministic(small_corpus, loss, arch):
-    params = dict(COMMON, **ARCHS[arch], workers=1, epochs=2)
+    if arch == "sg_shared":
+        params = dict(COMMON, sg=1, shared_samples=True, workers=1, epochs=2)
+    else:
+        params = dict(COMMON, **ARCHS[arch], workers=1, epochs=2)
     a = Word2Vec(small_corpus, loss=loss, **params)
     b = Word2Vec(small_corpus, loss=loss, **params)
     c = Word2Vec(small_corpus, loss=loss, **dict(params, seed=2))
