@@ -55,6 +55,11 @@ def base_mode(mode):
     return mode[:-len(SHARED_SUFFIX)] if mode.endswith(SHARED_SUFFIX) else mode
 
 
+def modes_for(arch, modes):
+    """The modes that apply to `arch`: shared_samples is skip-gram's only."""
+    return [m for m in modes if arch == "sg" or not m.endswith(SHARED_SUFFIX)]
+
+
 def make_model(mode, arch, k, workers, args, seed=None):
     from blackout_ext import Word2Vec
 
@@ -104,11 +109,12 @@ def run(args):
         for arch in args.archs:
             for k in args.negative:
                 for workers in args.workers:
-                    ratios = {m: [] for m in args.modes if m != "ns"}
-                    speeds = {m: [] for m in args.modes}
-                    scores = {m: [] for m in args.modes}
+                    modes = modes_for(arch, args.modes)
+                    ratios = {m: [] for m in modes if m != "ns"}
+                    speeds = {m: [] for m in modes}
+                    scores = {m: [] for m in modes}
                     for rep in range(args.repeat):
-                        for mode in ["ns"] + [m for m in args.modes if m != "ns"]:
+                        for mode in ["ns"] + [m for m in modes if m != "ns"]:
                             # with --quality, each repeat uses its own seed and the scores are averaged
                             model, wps = train_once(sentences, corpus_file if path == "corpus_file" else None,
                                                     mode, arch, k, workers, args,
@@ -238,7 +244,7 @@ def scaling(args):
     try:
         for path in args.paths:
             for arch in args.archs:
-                for mode in args.modes:
+                for mode in modes_for(arch, args.modes):
                     # 1 and 2 workers alternate, and each repeat gives its own ratio, so that drift in
                     # the machine's load hits both sides of a ratio alike
                     one, two, util, ceilings = [], [], [], []
