@@ -184,16 +184,45 @@ def machine_ceiling(corpus_file, mode, arch, k, args, solo_wps):
     return sum(raw) / (time.perf_counter() - start) / solo_wps
 
 
+def line_transfer_ns(rounds=200_000):
+    """Nanoseconds to move one cache line from one core to the other, now (a ping-pong).
+
+    Two threads take turns writing one counter. Hogwild workers pay this on every row of the
+    weights that both write, so when it jumps, a 2-worker run slows down with it.
+    """
+    import threading
+
+    import numpy as np
+
+    from blackout_ext import _inner
+
+    flag = _inner.cache_line_alone(1, np.int64)
+    answered = []
+    threads = [threading.Thread(target=lambda p: answered.append(_inner.py_ping_pong(flag, rounds, p)), args=(p,))
+               for p in (0, 1)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - start
+    return seconds / (2 * rounds) * 1e9 if all(answered) else float("nan")
+
+
 def gil_share(sentences, mode, arch, k, args):
     """Share of a 1-worker epoch spent holding the GIL (iterable path).
 
-    The held part of a job is everything before the kernel: the job producer, and in
-    ``train_batch`` the token lookup and subsampling. It is timed by running the same jobs with
-    every word subsampled away (``sample_int`` zeroed), so that the kernel has nothing to do.
+    The held part of a job is the job producer, and in ``train_batch`` the walk over the
+    tokens; the lookup of ASCII tokens and the subsampling run without the GIL. The same jobs
+    are run with every word subsampled away (``sample_int`` zeroed), so that the kernel has
+    nothing to do: once in one thread (``lookup``), then in two threads at once, each all the
+    jobs. What two threads cannot overlap is what holds the GIL: held = T2 - T1.
     With 2 workers, one worker's held part runs while the other is in its kernel (which
     releases the GIL), so it costs scaling only when both want the GIL at once; were the held
     parts never to overlap anything, the speed-up would be 1 / (share + (1 - share) / 2).
     """
+    import threading
+
     import queue as queue_mod
 
     from blackout_ext import _inner
@@ -209,22 +238,33 @@ def gil_share(sentences, mode, arch, k, args):
         if job is None:
             break
         jobs.append(job)
-    mem, table = model._get_thread_working_mem(), model._vocab_hash()
+    table = model._vocab_hash()
 
-    def run():
+    def run(mem=None):
+        mem = mem or model._get_thread_working_mem()
         start = time.perf_counter()
         for sentences_, alpha in jobs:
             _inner.train_batch(model, sentences_, alpha, mem, 0, 1, table)
+        return time.perf_counter() - start
+
+    def run_two():
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return time.perf_counter() - start
 
     full = min(run() for _ in range(2))
     sample_int = model.wv.expandos["sample_int"]
     kept = sample_int.copy()
     sample_int[:] = 0
-    held = min(run() for _ in range(3))
+    lookup = min(run() for _ in range(3))
+    held = max(min(run_two() for _ in range(3)) - lookup, 0.0)
     sample_int[:] = kept
     share = (producer + held) / (producer + full)
-    return share, producer, held, full
+    return share, producer, held, lookup, full
 
 
 def scaling(args):
@@ -247,11 +287,13 @@ def scaling(args):
                 for mode in modes_for(arch, args.modes):
                     # 1 and 2 workers alternate, and each repeat gives its own ratio, so that drift in
                     # the machine's load hits both sides of a ratio alike
-                    one, two, util, ceilings = [], [], [], []
+                    one, two, util, ceilings, transfer = [], [], [], [], []
                     source = corpus_file if path == "corpus_file" else None
                     for _ in range(args.repeat):
                         one.append(train_once(sentences, source, mode, arch, k, 1, args)[1])
+                        before = line_transfer_ns()
                         _, wps, busy = train_once(sentences, source, mode, arch, k, 2, args, with_cpu=True)
+                        transfer.append((before + line_transfer_ns()) / 2)
                         two.append(wps)
                         util.append(busy)
                         if args.ceiling:
@@ -267,9 +309,12 @@ def scaling(args):
                                  f"(range {min(ceilings):.2f}-{max(ceilings):.2f}), ratio / ceiling "
                                  f"{statistics.median(share):.2f}")
                     if args.gil and path == "iterable" and mode != "ns":
-                        share, producer, held, full = gil_share(sentences, mode, arch, k, args)
+                        share, producer, held, lookup, full = gil_share(sentences, mode, arch, k, args)
                         line += (f"  GIL held {share:.1%} of a 1-worker epoch (producer {producer * 1e3:.0f} ms, "
-                                 f"lookup {held * 1e3:.0f} ms, of jobs {full * 1e3:.0f} ms)")
+                                 f"token walk {held * 1e3:.0f} ms of lookup {lookup * 1e3:.0f} ms, "
+                                 f"of jobs {full * 1e3:.0f} ms)")
+                    line += "\n" + " " * 12 + "each repeat, ratio @ line transfer ns: " + ", ".join(
+                        f"{r:.2f}x @ {ns:.0f}" for r, ns in zip(ratios, transfer))
                     print(line, flush=True)
     finally:
         if corpus_file:

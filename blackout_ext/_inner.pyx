@@ -32,11 +32,16 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.long cimport PyLong_AsLong
 from cpython.object cimport PyObject
 
+from cpython.ref cimport Py_DECREF, Py_INCREF
+
 cdef extern from "Python.h":
     bint PyUnicode_CheckExact(object o)
     bint PyUnicode_IS_COMPACT_ASCII(object o)   # only valid on a str, hence the check first
     void *PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    # the same two on a str known to be compact ASCII: plain reads of the object, no GIL needed
+    void *ascii_data "PyUnicode_DATA"(PyObject *o) nogil
+    Py_ssize_t str_length "PyUnicode_GET_LENGTH"(PyObject *o) nogil
 
 cnp.import_array()
 
@@ -46,10 +51,12 @@ cdef REAL_t ZEROF = <REAL_t>0.0
 
 cdef extern from *:
     """
+    #define TOKEN_HELD (-1)
     #define BO_MAX_REDRAWS 32
     #define BO_SCORE_CLIP 1e4
     #define BO_P_CLAMP (1.0 - 1e-10)
     """
+    int TOKEN_HELD           # in train_batch: a token to look up once the GIL is released
     int BO_MAX_REDRAWS       # a sample that hits the target is redrawn at most this often, then dropped
     double BO_SCORE_CLIP     # |s| beyond this is clipped: keeps exp() and its gradient finite
     double BO_P_CLAMP        # p < 1 before log1p(-p) and 1 / (1 - p)
@@ -716,14 +723,6 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.rng = seed_state(seed)
 
 
-cdef train_prepared(TrainConfig *c, int sg, const int32_t *idx, const int32_t *bounds, int n_sent):
-    with nogil:
-        if sg:
-            run_sg(c, idx, bounds, n_sent)
-        else:
-            run_cbow(c, idx, bounds, n_sent)
-
-
 def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, vocab_hash=None):
     """Train on one job of sentences, with the new losses.
 
@@ -762,38 +761,118 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
     cdef cnp.ndarray[cnp.int32_t, ndim=1] bounds = np.zeros(len(sentences) + 1, dtype=np.int32)
     cdef int do_sample = bool(model.sample)
     cdef const uint32_t[:] sample_int = model.wv.expandos['sample_int'] if do_sample else None
-    cdef int n = 0, n_sent = 0
-    cdef int32_t w
-    cdef PyObject *found
     cdef VocabTable table
     cdef int use_table = vocab_hash is not None and vocab_hash.exact
+    # the tokens whose lookup waits until the GIL is released, each with a reference held
+    cdef cnp.ndarray[cnp.intp_t, ndim=1] held = np.empty(max(raw, 1) if use_table else 1, dtype=np.intp)
+    cdef Py_ssize_t n = 0, n_held = 0, t
+    cdef int n_sent = 0
+    cdef PyObject *found
+    cdef const uint32_t *sample_ptr = &sample_int[0] if do_sample else NULL
+    cdef int sg = model.sg
     if use_table:
         table = vocab_table(vocab_hash, c.vocab_size)
-    for sent in sentences:
-        if not sent:
-            continue
-        for token in sent:
-            # This loop holds the GIL, so its cost per token sets the ceiling on how well more
-            # workers scale. An ASCII str token is looked up in the C table, by its bytes; any
-            # other token in the dict (a borrowed reference, no method call).
-            if use_table and PyUnicode_CheckExact(token) and PyUnicode_IS_COMPACT_ASCII(token):
-                w = vocab_lookup(&table, <const char *>PyUnicode_DATA(token), PyUnicode_GET_LENGTH(token))
+    # Under the GIL, only what needs it: walk the Python lists, and hold each ASCII str token
+    # (to look it up in the C table without the GIL, by its bytes; the reference keeps it alive
+    # should the corpus's own code reuse its lists meanwhile). Any other token goes through the
+    # dict here. This loop's cost per token sets the ceiling on how well more workers scale.
+    try:
+        for sent in sentences:
+            if not sent:
+                continue
+            for token in sent:
+                if use_table and PyUnicode_CheckExact(token) and PyUnicode_IS_COMPACT_ASCII(token):
+                    Py_INCREF(token)
+                    held[n_held] = <cnp.intp_t><PyObject *>token
+                    n_held += 1
+                    idx[n] = TOKEN_HELD
+                else:
+                    found = PyDict_GetItem(key_to_index, token)
+                    if found is NULL:
+                        continue
+                    idx[n] = PyLong_AsLong(<object>found)
+                n += 1
+            n_sent += 1
+            bounds[n_sent] = n
+        if n > 0:
+            with nogil:
+                n = resolve_and_subsample(&c, &table, &idx[0], &bounds[0], n_sent, <PyObject **>&held[0],
+                                          sample_ptr)
+                if n > 0:
+                    if sg:
+                        run_sg(&c, &idx[0], &bounds[0], n_sent)
+                    else:
+                        run_cbow(&c, &idx[0], &bounds[0], n_sent)
+    finally:
+        for t in range(n_held):
+            Py_DECREF(<object><PyObject *>held[t])
+    return n, raw, c.loss_sum, c.n_pairs
+
+
+cdef Py_ssize_t resolve_and_subsample(
+        TrainConfig *c, const VocabTable *table, int32_t *idx, int32_t *bounds, int n_sent,
+        PyObject **held, const uint32_t *sample_int) noexcept nogil:
+    """Without the GIL: look each held token up, drop the unknown and subsampled ones, compact.
+
+    idx[0:bounds[n_sent]] holds a word index or TOKEN_HELD (the next token of `held`); the
+    sentences' bounds are rewritten to the compacted array. The draws come in the order of the
+    tokens, as when the lookup was done under the GIL, so the result is the same.
+    """
+    cdef Py_ssize_t n = 0, t, h = 0, start = 0, end
+    cdef int s
+    cdef int32_t w
+    for s in range(n_sent):
+        end = bounds[s + 1]
+        for t in range(start, end):
+            w = idx[t]
+            if w == TOKEN_HELD:
+                w = vocab_lookup(table, <const char *>ascii_data(held[h]), str_length(held[h]))
+                h += 1
                 if w < 0:
                     continue
-            else:
-                found = PyDict_GetItem(key_to_index, token)
-                if found is NULL:
-                    continue
-                w = PyLong_AsLong(<object>found)
-            if do_sample and sample_int[w] < rng_next32(&c.rng):
+            if sample_int != NULL and sample_int[w] < rng_next32(&c.rng):
                 continue
             idx[n] = w
             n += 1
-        n_sent += 1
-        bounds[n_sent] = n
-    if n > 0:
-        train_prepared(&c, model.sg, &idx[0], &bounds[0], n_sent)
-    return n, raw, c.loss_sum, c.n_pairs
+        start = end
+        bounds[s + 1] = <int32_t>n
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# A probe of the machine, for benchmarks/bench_speed.py: what moving one cache line between the
+# cores costs now. Hogwild workers pay it on every row both of them write.
+
+cdef extern from *:
+    """
+    /* Two threads take turns on one counter: parity 0 waits for 2r and writes 2r + 1, parity 1
+     * waits for 2r + 1 and writes 2r + 2. Each turn moves the line to the other core. Returns
+     * 0, or -1 if the other thread did not answer within max_spins. */
+    static int bo_ping_pong(long long *flag, long long rounds, int parity, long long max_spins) {
+        for (long long r = 0; r < rounds; r++) {
+            long long want = 2 * r + parity, spins = 0;
+            while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != want)
+                if (++spins > max_spins)
+                    return -1;
+            __atomic_store_n(flag, want + 1, __ATOMIC_RELEASE);
+        }
+        return 0;
+    }
+    """
+    int bo_ping_pong(long long *flag, long long rounds, int parity, long long max_spins) nogil
+
+
+def py_ping_pong(flag, long long rounds, int parity, long long max_spins=1000000000):
+    """One side of a cache-line ping-pong on ``flag`` (an int64 array of one element, zeroed).
+
+    Run it in two threads at once, with parity 0 and 1: both return after `rounds` round trips
+    (2 * rounds transfers of the line). Returns False if the other side stopped answering.
+    """
+    cdef cnp.ndarray[cnp.int64_t, ndim=1] f = flag
+    cdef int result
+    with nogil:
+        result = bo_ping_pong(<long long *>&f[0], rounds, parity, max_spins)
+    return result == 0
 
 
 # ---------------------------------------------------------------------------------------------
