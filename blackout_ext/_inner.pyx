@@ -525,8 +525,8 @@ cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, in
 
 # ---------------------------------------------------------------------------------------------
 # The vocabulary as a C hash table of UTF-8 strings. The corpus_file reader looks its tokens up
-# here without the GIL; the iterable path looks up ASCII str tokens here too, because a Python
-# dict lookup (an object compare per token) costs twice as much, and that loop holds the GIL.
+# here without the GIL; so does the iterable path, for ASCII str tokens, once train_batch has
+# released the GIL (a Python dict lookup would need it, and costs twice as much besides).
 
 cdef struct VocabTable:
     const char *keys          # the UTF-8 bytes of every word, one after the other

@@ -48,7 +48,8 @@ def build_parser():
     compare.add_argument("corpus", nargs="?", default=None,
                          help="a text file, one sentence per line, plain, .gz or .bz2, or a URL "
                               "(default: gensim's bundled Lee corpus)")
-    compare.add_argument("--modes", default=",".join(LOSSES), help="comma-separated (default: all)")
+    compare.add_argument("--modes", default=",".join(LOSSES),
+                         help="comma-separated (default: every loss); blackout+shared etc. add shared_samples=True")
     compare.add_argument("--heldout", type=float, default=0.1, help="fraction held out for perplexity")
     compare.add_argument("--limit", type=int, default=None, help="read at most this many lines")
     compare.add_argument("--out", default=".", help="directory for the table and plots (default: here)")
@@ -101,12 +102,12 @@ def _progress_callback(epochs, quiet):
 
 
 def _cmd_compare(args):
-    from blackout_ext.compare import compare_modes, format_table, load_sentences, split_corpus, write_results
+    from blackout_ext.compare import MODES, compare_modes, format_table, load_sentences, split_corpus, write_results
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = [m for m in modes if m not in LOSSES]
+    unknown = [m for m in modes if m not in MODES]
     if unknown:
-        raise _CliError(f"unknown mode {unknown[0]!r}; choose from {', '.join(LOSSES)}")
+        raise _CliError(f"unknown mode {unknown[0]!r}; choose from {', '.join(MODES)}")
     sentences = load_sentences(args.corpus, limit=args.limit)
     if not sentences:
         raise _CliError("the corpus is empty")

@@ -14,7 +14,12 @@ from gensim.models.callbacks import CallbackAny2Vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
-from blackout_ext.word2vec import LOSSES, Word2Vec
+from blackout_ext.word2vec import LOSSES, SHARED_SAMPLE_LOSSES, Word2Vec
+
+#: What :func:`compare_modes` accepts: every loss, and ``<loss>+shared`` for the sampled losses,
+#: which trains that loss with ``shared_samples=True`` (skip-gram only).
+SHARED_SUFFIX = "+shared"
+MODES = LOSSES + tuple(loss + SHARED_SUFFIX for loss in SHARED_SAMPLE_LOSSES)
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +102,8 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
     sentences : list of list of str
         Training corpus.
     modes : sequence of str, optional
-        Losses to compare (``ns`` is always trained first: it is the speed reference).
+        Losses to compare (``ns`` is always trained first: it is the speed reference), from
+        :data:`MODES`: ``'blackout+shared'`` is ``loss='blackout', shared_samples=True``.
     heldout : list of list of str, optional
         Held-out sentences for the perplexity.
     progress : bool, optional
@@ -109,9 +115,9 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
     -------
     list of :class:`ModeResult`
     """
-    unknown = [m for m in modes if m not in LOSSES]
+    unknown = [m for m in modes if m not in MODES]
     if unknown:
-        raise ValueError(f"unknown mode(s) {', '.join(map(repr, unknown))}; choose from {', '.join(LOSSES)}")
+        raise ValueError(f"unknown mode(s) {', '.join(map(repr, unknown))}; choose from {', '.join(MODES)}")
     modes = ["ns"] + [m for m in modes if m != "ns"]
     n_words = sum(len(s) for s in sentences)
     results, ns_speed = [], None
@@ -122,7 +128,10 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
             bar = tqdm(total=params.get("epochs", 5), desc=f"{mode:>16}", unit="epoch", leave=True)
         recorder = _EpochRecorder(bar)
         mode_params = {k: v for k, v in params.items() if not (mode == "hs" and k == "negative")}
-        model = Word2Vec(loss=mode, **mode_params)
+        if mode.endswith(SHARED_SUFFIX):
+            model = Word2Vec(loss=mode[:-len(SHARED_SUFFIX)], shared_samples=True, **mode_params)
+        else:
+            model = Word2Vec(loss=mode, **mode_params)
         model.build_vocab(sentences)
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
         model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs, compute_loss=True,

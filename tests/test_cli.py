@@ -80,3 +80,14 @@ def test_vocab_scaling_example(tmp_path):
     assert all(float(r["us_per_prediction"]) > 0 for r in rows)
     with open(tmp_path / "vocab_scaling.png", "rb") as fin:
         assert fin.read(8) == PNG_MAGIC
+
+
+def test_compare_takes_shared_sample_modes(lee_corpus):
+    from blackout_ext.compare import compare_modes
+    results = compare_modes(lee_corpus[:60], modes=["blackout+shared"], vector_size=16, min_count=2, epochs=2,
+                            workers=1, sg=1)
+    assert [r.mode for r in results] == ["ns", "blackout+shared"]
+    assert results[1].speed_vs_ns > 0 and len(results[1].epoch_losses) == 2
+    assert results[1].epoch_losses[-1] < results[1].epoch_losses[0]
+    with pytest.raises(ValueError, match="unknown mode.*'ns\\+shared'"):
+        compare_modes(lee_corpus[:60], modes=["ns+shared"])
