@@ -113,7 +113,9 @@ def run(args):
                     ratios = {m: [] for m in modes if m != "ns"}
                     speeds = {m: [] for m in modes}
                     scores = {m: [] for m in modes}
+                    transfer = []
                     for rep in range(args.repeat):
+                        transfer.append(line_transfer_ns())
                         for mode in ["ns"] + [m for m in modes if m != "ns"]:
                             # with --quality, each repeat uses its own seed and the scores are averaged
                             model, wps = train_once(sentences, corpus_file if path == "corpus_file" else None,
@@ -127,7 +129,8 @@ def run(args):
                     for mode in ["ns"] + list(ratios):
                         ratio = statistics.median(ratios[mode]) if mode in ratios else 1.0
                         row = dict(path=path, arch=arch, k=k, workers=workers, mode=mode,
-                                   words_per_s=statistics.median(speeds[mode]), ratio_to_ns=ratio)
+                                   words_per_s=statistics.median(speeds[mode]), ratio_to_ns=ratio,
+                                   line_transfer_ns=statistics.median(transfer))
                         if scores[mode]:
                             row.update({name: statistics.mean(s[name] for s in scores[mode]) for name in scores[mode][0]})
                         floor, goal = TARGETS.get((base_mode(mode), arch), (None, None))
@@ -145,8 +148,9 @@ def print_row(row):
     if "simlex999" in row:
         qual = (f"  simlex {row['simlex999']:.3f} ws353 {row['wordsim353']:.3f} "
                 f"analogy {row['analogy_accuracy']:.3f}")
+    transfer = f"  line {row['line_transfer_ns']:.0f} ns" if row["mode"] == "ns" else ""
     print(f"{row['path']:>11} {row['arch']:>4} k={row['k']:<3} w={row['workers']} {row['mode']:>16} "
-          f"{row['words_per_s']:>10.0f} words/s  {row['ratio_to_ns']:.2f}x ns{target}{qual}", flush=True)
+          f"{row['words_per_s']:>10.0f} words/s  {row['ratio_to_ns']:.2f}x ns{target}{qual}{transfer}", flush=True)
 
 
 def write_corpus_file(sentences):
