@@ -919,6 +919,21 @@ def py_gammas(str loss, scores, logq=None, int negative=1, double log_z=0.0, int
     return g, value, dlogz
 
 
+cdef test_config(TrainConfig *c, str loss, cnp.ndarray[REAL_t, ndim=2] u, int negative, double alpha,
+                 cnp.ndarray[double, ndim=1] lq):
+    # what the test entry points below share: a zeroed config for `loss` over the output matrix u
+    memset(c, 0, sizeof(TrainConfig))
+    c.loss = LOSS_CODES[loss]
+    c.size = u.shape[1]
+    c.vocab_size = u.shape[0]
+    c.negative = negative
+    c.alpha = <REAL_t>alpha
+    c.compute_loss = 1
+    c.syn1neg = &u[0, 0]
+    c.logq = &lq[0]
+    c.log_k = log(negative)
+
+
 def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha, double log_z=0.0):
     """Apply one pair's update with fixed candidates, as training does (for tests).
 
@@ -936,16 +951,7 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
     cdef double dlogz = 0.0, value
     if not u.flags.c_contiguous:
         raise ValueError("syn1neg must be C-contiguous")
-    memset(&c, 0, sizeof(TrainConfig))
-    c.loss = LOSS_CODES[loss]
-    c.size = u.shape[1]
-    c.vocab_size = u.shape[0]
-    c.negative = negative
-    c.alpha = <REAL_t>alpha
-    c.compute_loss = 1
-    c.syn1neg = &u[0, 0]
-    c.logq = &lq[0]
-    c.log_k = log(negative)
+    test_config(&c, loss, u, negative, alpha, lq)
     c.cand = &cv[0]
     c.scores = &scores[0]
     c.gam = &gam[0]
@@ -979,23 +985,14 @@ def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative
     if len(cv) > negative + 1:
         raise ValueError("at most negative + 1 candidates")
     mem = ThreadMemory(u.shape[1], negative, u.shape[0], False, window=len(contexts))
-    memset(&c, 0, sizeof(TrainConfig))
-    c.loss = LOSS_CODES[loss]
-    c.size = u.shape[1]
-    c.vocab_size = u.shape[0]
-    c.negative = negative
-    c.alpha = <REAL_t>alpha
-    c.compute_loss = 1
+    test_config(&c, loss, u, negative, alpha, lq)
     c.syn0 = &v[0, 0]
-    c.syn1neg = &u[0, 0]
     c.lockf = &lockf[0]
     c.lockf_len = 1
     if log_z is not None:
         lz = log_z
         c.nce_learned = 1
         c.nce_log_z = &lz[0]
-    c.logq = &lq[0]
-    c.log_k = log(negative)
     c.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
     memcpy(c.cand, &cv[0], len(cv) * sizeof(int32_t))
     c.scores = float_ptr(mem.scores, "scores")
