@@ -658,11 +658,11 @@ class ThreadMemory:
         self.cand = cache_line_alone(negative + 1, np.int32)
         self.scores = cache_line_alone(max(negative + 1, vocab_size if full_softmax else 0), np.float32)
         self.gam = cache_line_alone(negative + 1, np.float64)
-        # for shared_samples: one slot per context word of a window (at most 2 window)
-        self.window = max(int(window), 1)
-        self.win_neu1e = cache_line_alone(2 * self.window * size, np.float32)
-        self.win_gam = cache_line_alone(2 * self.window * (negative + 1), np.float64)
-        self.win_dlogz = cache_line_alone(2 * self.window, np.float64)
+        # for shared_samples (window > 0): one slot per context word of a window, at most 2 window
+        self.window = max(int(window), 0)
+        self.win_neu1e = cache_line_alone(max(2 * self.window * size, 1), np.float32)
+        self.win_gam = cache_line_alone(max(2 * self.window * (negative + 1), 1), np.float64)
+        self.win_dlogz = cache_line_alone(max(2 * self.window, 1), np.float64)
 
 
 cdef REAL_t *float_ptr(object arr, str name) except NULL:

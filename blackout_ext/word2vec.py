@@ -413,7 +413,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if not self.uses_new_kernels:
             return super()._get_thread_working_mem()
         return _inner.ThreadMemory(self.layer1_size, self.negative, len(self.wv), self.loss == "softmax",
-                                   window=self.window)
+                                   window=self.window if self.shared_samples else 0)
 
     def _next_job_seed(self):
         high, low = self.random.randint(0, 2**31, size=2)

@@ -72,3 +72,16 @@ def test_loss_given_without_hs_or_negative_uses_sane_defaults():
     assert (model.hs, model.negative) == (0, 5)
     model = Word2Vec()
     assert (model.hs, model.negative, model.loss) == (0, 5, None)
+
+
+def test_shared_samples_refuse_thread_memory_without_window_slots(small_corpus):
+    # the kernel writes one slot per context word: memory sized for another window is refused
+    from blackout_ext import _inner
+    model = Word2Vec(small_corpus, loss="blackout", sg=1, shared_samples=True, min_count=3, workers=1, epochs=1)
+    assert model._get_thread_working_mem().window == model.window
+    for window in (0, model.window - 1):
+        mem = _inner.ThreadMemory(model.layer1_size, model.negative, len(model.wv), False, window=window)
+        with pytest.raises(RuntimeError, match="thread memory too small for shared_samples"):
+            _inner.train_batch(model, small_corpus[:5], 0.025, mem, 0, 1)
+    model.shared_samples = False
+    assert model._get_thread_working_mem().window == 0
