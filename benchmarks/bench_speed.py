@@ -47,33 +47,22 @@ def load(path, limit_words=None):
     return sentences, n
 
 
-SHARED_SUFFIX = "+shared"
-
-
-def base_mode(mode):
-    """``'blackout+shared'`` -> ``'blackout'``: a mode name with ``+shared`` means ``shared_samples=True``."""
-    return mode[:-len(SHARED_SUFFIX)] if mode.endswith(SHARED_SUFFIX) else mode
-
-
 def modes_for(arch, modes):
-    """The modes that apply to `arch`: shared_samples is skip-gram's only."""
-    return [m for m in modes if arch == "sg" or not m.endswith(SHARED_SUFFIX)]
+    """The modes that apply to `arch`: shared_samples (``+shared``) is skip-gram's only."""
+    from blackout_ext.compare import mode_options
+
+    return [m for m in modes if arch == "sg" or not mode_options(m).get("shared_samples")]
 
 
 def make_model(mode, arch, k, workers, args, seed=None):
     from blackout_ext import Word2Vec
+    from blackout_ext.compare import mode_options
 
-    shared = mode.endswith(SHARED_SUFFIX)
-    mode = base_mode(mode)
     params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
                   sg=1 if arch == "sg" else 0, workers=workers, seed=args.seed if seed is None else seed,
-                  epochs=args.epochs)
-    if mode == "hs":
-        params["loss"] = "hs"
-    else:
-        params.update(loss=mode, negative=k, ns_exponent=args.ns_exponent)
-    if shared:
-        params["shared_samples"] = True
+                  epochs=args.epochs, **mode_options(mode))
+    if params["loss"] != "hs":
+        params.update(negative=k, ns_exponent=args.ns_exponent)
     return Word2Vec(**params)
 
 
@@ -100,6 +89,8 @@ def quality(model):
 
 
 def run(args):
+    from blackout_ext.compare import mode_options
+
     sentences, n_words = load(args.corpus, args.limit_words)
     print(f"corpus: {args.corpus}: {len(sentences)} sentences, {n_words} words; "
           f"d={args.size}, window={args.window}, epochs={args.epochs}, repeats={args.repeat}")
@@ -133,7 +124,7 @@ def run(args):
                                    line_transfer_ns=statistics.median(transfer))
                         if scores[mode]:
                             row.update({name: statistics.mean(s[name] for s in scores[mode]) for name in scores[mode][0]})
-                        floor, goal = TARGETS.get((base_mode(mode), arch), (None, None))
+                        floor, goal = TARGETS.get((mode_options(mode)["loss"], arch), (None, None))
                         row.update(floor=floor, goal=goal)
                         rows.append(row)
                         print_row(row)
@@ -161,6 +152,19 @@ def write_corpus_file(sentences):
     return tmp.name
 
 
+def seconds_in_threads(*targets):
+    """Run each of `targets` in a thread of its own, all at once; the wall seconds until all end."""
+    import threading
+
+    threads = [threading.Thread(target=target) for target in targets]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 def machine_ceiling(corpus_file, mode, arch, k, args, solo_wps):
     """words/s of two separate models trained at once, 1 worker each, over one model alone.
 
@@ -169,8 +173,6 @@ def machine_ceiling(corpus_file, mode, arch, k, args, solo_wps):
     bandwidth and the neighbours on a shared host included). Measured beside each 2-worker
     run, so that both see the same machine.
     """
-    import threading
-
     models = [make_model(mode, arch, k, 1, args) for _ in range(2)]
     for model in models:
         model.build_vocab(corpus_file=corpus_file)
@@ -179,13 +181,8 @@ def machine_ceiling(corpus_file, mode, arch, k, args, solo_wps):
     def train(model):
         raw.append(model.train(corpus_file=corpus_file, total_words=model.corpus_total_words, epochs=args.epochs)[1])
 
-    threads = [threading.Thread(target=train, args=(model,)) for model in models]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(raw) / (time.perf_counter() - start) / solo_wps
+    seconds = seconds_in_threads(*(lambda m=m: train(m) for m in models))
+    return sum(raw) / seconds / solo_wps
 
 
 def line_transfer_ns(rounds=200_000):
@@ -194,22 +191,13 @@ def line_transfer_ns(rounds=200_000):
     Two threads take turns writing one counter. Hogwild workers pay this on every row of the
     weights that both write, so when it jumps, a 2-worker run slows down with it.
     """
-    import threading
-
     import numpy as np
 
     from blackout_ext import _inner
 
     flag = _inner.cache_line_alone(1, np.int64)
     answered = []
-    threads = [threading.Thread(target=lambda p: answered.append(_inner.py_ping_pong(flag, rounds, p)), args=(p,))
-               for p in (0, 1)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - start
+    seconds = seconds_in_threads(*(lambda p=p: answered.append(_inner.py_ping_pong(flag, rounds, p)) for p in (0, 1)))
     return seconds / (2 * rounds) * 1e9 if all(answered) else float("nan")
 
 
@@ -225,8 +213,6 @@ def gil_share(sentences, mode, arch, k, args):
     releases the GIL), so it costs scaling only when both want the GIL at once; were the held
     parts never to overlap anything, the speed-up would be 1 / (share + (1 - share) / 2).
     """
-    import threading
-
     import queue as queue_mod
 
     from blackout_ext import _inner
@@ -244,20 +230,11 @@ def gil_share(sentences, mode, arch, k, args):
         jobs.append(job)
     table = model._vocab_hash()
 
-    def run(mem=None):
-        mem = mem or model._get_thread_working_mem()
+    def run():  # all the jobs, with this thread's own work memory
+        mem = model._get_thread_working_mem()
         start = time.perf_counter()
         for sentences_, alpha in jobs:
             _inner.train_batch(model, sentences_, alpha, mem, 0, 1, table)
-        return time.perf_counter() - start
-
-    def run_two():
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
         return time.perf_counter() - start
 
     full = min(run() for _ in range(2))
@@ -265,7 +242,7 @@ def gil_share(sentences, mode, arch, k, args):
     kept = sample_int.copy()
     sample_int[:] = 0
     lookup = min(run() for _ in range(3))
-    held = max(min(run_two() for _ in range(3)) - lookup, 0.0)
+    held = max(min(seconds_in_threads(run, run) for _ in range(3)) - lookup, 0.0)
     sample_int[:] = kept
     share = (producer + held) / (producer + full)
     return share, producer, held, lookup, full
@@ -347,7 +324,7 @@ def main(argv=None):
     parser.add_argument("--scaling", action="store_true", help="measure 2 workers / 1 worker instead")
     parser.add_argument("--gil", action="store_true", help="with --scaling: the GIL-held share of an epoch")
     parser.add_argument("--ceiling", action="store_true",
-                        help="with --scaling: what 2 independent processes get from the machine")
+                        help="with --scaling: what 2 independent models, one thread each, get from the machine")
     parser.add_argument("--json", default=None, help="write the rows here")
     args = parser.parse_args(argv)
     args.modes = args.modes.split(",")

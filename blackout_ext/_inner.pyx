@@ -708,19 +708,23 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
         raise RuntimeError("model arrays are smaller than the vocabulary; call build_vocab() first")
     if c.loss == LOSS_SOFTMAX and len(mem.scores) < c.vocab_size:
         raise RuntimeError("thread memory too small for the full softmax")
+    bind_thread_memory(c, mem)
+    c.shared_samples = bool(model.shared_samples) and model.sg and c.loss != LOSS_SOFTMAX
+    if c.shared_samples and (mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1)):
+        raise RuntimeError("thread memory too small for shared_samples with this window")
+    c.rng = seed_state(seed)
+
+
+cdef bind_thread_memory(TrainConfig *c, mem):
+    """Point `c`'s work buffers at those of `mem`, a :class:`ThreadMemory`."""
     c.neu1 = float_ptr(mem.neu1, "neu1")
     c.neu1e = float_ptr(mem.neu1e, "neu1e")
     c.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
     c.scores = float_ptr(mem.scores, "scores")
     c.gam = <double *>const_ptr(mem.gam, np.float64, "gam")
-    c.shared_samples = int(bool(getattr(model, "shared_samples", False))) and model.sg and c.loss != LOSS_SOFTMAX
-    if c.shared_samples:
-        if mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1):
-            raise RuntimeError("thread memory too small for shared_samples with this window")
-        c.win_neu1e = float_ptr(mem.win_neu1e, "win_neu1e")
-        c.win_gam = <double *>const_ptr(mem.win_gam, np.float64, "win_gam")
-        c.win_dlogz = <double *>const_ptr(mem.win_dlogz, np.float64, "win_dlogz")
-    c.rng = seed_state(seed)
+    c.win_neu1e = float_ptr(mem.win_neu1e, "win_neu1e")
+    c.win_gam = <double *>const_ptr(mem.win_gam, np.float64, "win_gam")
+    c.win_dlogz = <double *>const_ptr(mem.win_dlogz, np.float64, "win_dlogz")
 
 
 def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, vocab_hash=None):
@@ -993,13 +997,8 @@ def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative
         lz = log_z
         c.nce_learned = 1
         c.nce_log_z = &lz[0]
-    c.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
+    bind_thread_memory(&c, mem)
     memcpy(c.cand, &cv[0], len(cv) * sizeof(int32_t))
-    c.scores = float_ptr(mem.scores, "scores")
-    c.neu1 = float_ptr(mem.neu1, "neu1")
-    c.win_neu1e = float_ptr(mem.win_neu1e, "win_neu1e")
-    c.win_gam = <double *>const_ptr(mem.win_gam, np.float64, "win_gam")
-    c.win_dlogz = <double *>const_ptr(mem.win_dlogz, np.float64, "win_dlogz")
     return window_update_with_candidates(&c, &idx[0], 0, 0, len(idx), len(cv))
 
 

@@ -21,6 +21,17 @@ from blackout_ext.word2vec import LOSSES, SHARED_SAMPLE_LOSSES, Word2Vec
 SHARED_SUFFIX = "+shared"
 MODES = LOSSES + tuple(loss + SHARED_SUFFIX for loss in SHARED_SAMPLE_LOSSES)
 
+
+def mode_options(mode):
+    """The :class:`~blackout_ext.Word2Vec` arguments that a mode name stands for.
+
+    ``'blackout'`` -> ``{'loss': 'blackout'}``; ``'blackout+shared'`` -> ``{'loss': 'blackout',
+    'shared_samples': True}``.
+    """
+    if mode.endswith(SHARED_SUFFIX):
+        return dict(loss=mode[:-len(SHARED_SUFFIX)], shared_samples=True)
+    return dict(loss=mode)
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_CORPUS = datapath("lee_background.cor")
@@ -128,10 +139,7 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
             bar = tqdm(total=params.get("epochs", 5), desc=f"{mode:>16}", unit="epoch", leave=True)
         recorder = _EpochRecorder(bar)
         mode_params = {k: v for k, v in params.items() if not (mode == "hs" and k == "negative")}
-        if mode.endswith(SHARED_SUFFIX):
-            model = Word2Vec(loss=mode[:-len(SHARED_SUFFIX)], shared_samples=True, **mode_params)
-        else:
-            model = Word2Vec(loss=mode, **mode_params)
+        model = Word2Vec(**mode_options(mode), **mode_params)
         model.build_vocab(sentences)
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
         model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs, compute_loss=True,

@@ -109,10 +109,8 @@ def test_save_load_keeps_shared_samples(tmp_path, small_corpus):
 @pytest.mark.parametrize("loss, arch", [(loss, arch) for loss in NEW_LOSSES for arch in ("sg", "cbow_mean")]
                          + [(loss, "sg_shared") for loss in SAMPLED])
 def test_one_worker_is_deterministic(small_corpus, loss, arch):
-    if arch == "sg_shared":
-        params = dict(COMMON, sg=1, shared_samples=True, workers=1, epochs=2)
-    else:
-        params = dict(COMMON, **ARCHS[arch], workers=1, epochs=2)
+    arch_params = dict(sg=1, shared_samples=True) if arch == "sg_shared" else ARCHS[arch]
+    params = dict(COMMON, **arch_params, workers=1, epochs=2)
     a = Word2Vec(small_corpus, loss=loss, **params)
     b = Word2Vec(small_corpus, loss=loss, **params)
     c = Word2Vec(small_corpus, loss=loss, **dict(params, seed=2))
