@@ -2,8 +2,9 @@
 """Shared declarations of the blackout_ext training kernels.
 
 Life cycle of a :c:type:`TrainConfig`: ``init_config`` fills it from the model once per job
-(or once per epoch on the ``corpus_file`` path), the driver fills the index arrays for each
-batch of sentences, then ``run_sg`` / ``run_cbow`` train on that batch with the GIL released.
+(on the ``corpus_file`` path, once per chunk of the file), the driver fills the index arrays
+for each batch of sentences, then ``run_sg`` / ``run_cbow`` train on that batch with the GIL
+released.
 """
 from libc.stdint cimport uint64_t, uint32_t, int32_t
 
@@ -33,6 +34,7 @@ cdef struct TrainConfig:
     REAL_t *lockf
     uint32_t lockf_len
     REAL_t *nce_log_z         # NULL unless nce_learned
+    REAL_t *bias              # the output bias b_w of each word (syn1neg_bias), or NULL for none
 
     const double *logq        # log q_w, exact, from the counts
     double log_k              # log(k), for NCE's log(k q_w)
@@ -53,7 +55,6 @@ cdef struct TrainConfig:
     double *win_dlogz         #                 NCE's dJ/dc of each context, 2 window
 
     double loss_sum           # loss accumulated in this job
-    long long n_pairs         # predictions made in this job
 
 cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil

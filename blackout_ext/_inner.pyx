@@ -3,13 +3,18 @@
 
 One driver per architecture (:c:func:`run_sg`, :c:func:`run_cbow`) builds the input vector
 ``h`` of each (input, target) pair and calls :c:func:`pair_step`. That step draws the
-candidates, scores them and dispatches once, on the loss, to a small function that turns the
-scores into ``gamma_w = dJ/ds_w`` (``gammas_nce``, ``gammas_sampled_softmax``,
-``gammas_blackout``; the full softmax has its own BLAS step). The update is then the same for
-every loss::
+candidates, scores them (``s_w = u_w . h + b_w``, with the output bias ``b_w`` when the model
+has one) and dispatches once, on the loss, to a small function that turns the scores into
+``gamma_w = dJ/ds_w`` (``gammas_nce``, ``gammas_sampled_softmax``, ``gammas_blackout``; the
+full softmax has its own BLAS step). The update is then the same for every loss::
 
     neu1e += lr * gamma_w * u_w      # with u_w as it was before this pair
     u_w   += lr * gamma_w * h
+    b_w   += lr * gamma_w
+
+and :c:func:`apply_input_gradient` adds ``neu1e`` to each input row. With ``shared_samples``
+the skip-gram driver instead calls :c:func:`shared_window_step`, which draws one candidate set
+per centre word and updates the whole window as one mini-batch.
 
 The math, and the optimum each loss converges to, is in the project's ``losses`` notes.
 The kernel owns its RNG (xorshift64*, one state per job) and its sampler (a Walker alias
@@ -23,6 +28,7 @@ from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
 from scipy.linalg.cython_blas cimport sgemv
 
 cdef extern from "bo_vec.h" nogil:
+    float BO_WEIGHT_LIMIT                                            # every weight stays within +-this
     float bo_dot(const float *x, const float *y, int n)
     void bo_axpy(float a, const float *x, float *y, int n)           # y += a x
     void bo_axpy_clamped(float a, const float *x, float *y, int n)   # the same, |y| <= 1e12
@@ -57,7 +63,7 @@ cdef extern from *:
     #define BO_P_CLAMP (1.0 - 1e-10)
     """
     int TOKEN_HELD           # in train_batch: a token to look up once the GIL is released
-    int BO_MAX_REDRAWS       # a sample that hits the target is redrawn at most this often, then dropped
+    int BO_MAX_REDRAWS       # blackout: a sample that hits the target is redrawn at most this often, then dropped
     double BO_SCORE_CLIP     # |s| beyond this is clipped: keeps exp() and its gradient finite
     double BO_P_CLAMP        # p < 1 before log1p(-p) and 1 / (1 - p)
 
@@ -181,6 +187,16 @@ cdef inline double clip_score(double s) noexcept nogil:
     if s < -BO_SCORE_CLIP:
         return -BO_SCORE_CLIP
     return s
+
+
+cdef inline void add_clamped(REAL_t *x, double delta) noexcept nogil:
+    # a scalar weight's update, limited to +-BO_WEIGHT_LIMIT as bo_axpy_clamped limits the rows
+    cdef double v = x[0] + delta
+    if v > BO_WEIGHT_LIMIT:
+        v = BO_WEIGHT_LIMIT
+    elif v < -BO_WEIGHT_LIMIT:
+        v = -BO_WEIGHT_LIMIT
+    x[0] = <REAL_t>v
 
 
 cdef inline double sigmoid(double x) noexcept nogil:
@@ -317,14 +333,16 @@ cdef double softmax_gammas(REAL_t *s, int n, int32_t target, double lr) noexcept
 
 
 cdef int draw_candidates(TrainConfig *c, int32_t target) noexcept nogil:
-    # cand[0] = t. NCE keeps draws equal to t ("hits kept"); the softmax-based losses redraw
-    # them, at most BO_MAX_REDRAWS times, and then drop that draw ("hits removed").
+    # cand[0] = t. NCE and sampled softmax keep draws equal to t as candidates of their own
+    # ("hits kept": with them, sampled softmax is consistent as k grows). BlackOut samples from
+    # q without t, as its paper does: a hit is redrawn, at most BO_MAX_REDRAWS times, and then
+    # that draw is dropped.
     cdef int i, tries, n = 1
     cdef int32_t w
     c.cand[0] = target
     for i in range(c.negative):
         w = draw_noise(c)
-        if c.loss != LOSS_NCE:
+        if c.loss == LOSS_BLACKOUT:
             tries = 0
             while w == target and tries < BO_MAX_REDRAWS:
                 w = draw_noise(c)
@@ -336,14 +354,23 @@ cdef int draw_candidates(TrainConfig *c, int32_t target) noexcept nogil:
     return n
 
 
+cdef inline void score_candidates(TrainConfig *c, const REAL_t *h, int n, REAL_t *scores) noexcept nogil:
+    # s_w = u_w . h + b_w for w in cand[0:n]
+    cdef int i, size = c.size
+    for i in range(n):
+        scores[i] = bo_dot(&c.syn1neg[<Py_ssize_t>c.cand[i] * size], h, size)
+    if c.bias != NULL:
+        for i in range(n):
+            scores[i] += c.bias[c.cand[i]]
+
+
 cdef double update_with_candidates(
         TrainConfig *c, const REAL_t *h, int n, double log_z, double *dlogz) noexcept nogil:
     """Score cand[0:n], compute the gammas, update syn1neg rows and accumulate neu1e."""
     cdef int i, size = c.size
     cdef REAL_t coef
     cdef double loss
-    for i in range(n):
-        c.scores[i] = bo_dot(&c.syn1neg[<Py_ssize_t>c.cand[i] * size], h, size)
+    score_candidates(c, h, n, c.scores)
     loss = gamma_function(c.loss)(
         c.scores, c.cand, n, c.logq, c.log_k, log_z, c.compute_loss, c.gam, dlogz)
     # two passes, so that a duplicate draw's neu1e term sees u_w as it was before this pair
@@ -353,6 +380,8 @@ cdef double update_with_candidates(
     for i in range(n):
         coef = <REAL_t>(c.alpha * c.gam[i])
         bo_axpy_clamped(coef, h, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], size)
+        if c.bias != NULL:
+            add_clamped(&c.bias[c.cand[i]], c.alpha * c.gam[i])
     return loss
 
 
@@ -364,15 +393,18 @@ cdef double softmax_step(TrainConfig *c, const REAL_t *h, int32_t target) noexce
     cdef int d = c.size, nv = c.vocab_size
     cdef double loss
     sgemv("T", &d, &nv, &ONEF, c.syn1neg, &d, <REAL_t *>h, &ONE, &ZEROF, c.scores, &ONE)
-    loss = softmax_gammas(c.scores, nv, target, c.alpha)
+    if c.bias != NULL:
+        bo_axpy(ONEF, c.bias, c.scores, nv)
+    loss = softmax_gammas(c.scores, nv, target, c.alpha)   # scores -> lr * gamma
     bo_softmax_update(c.scores, h, c.syn1neg, c.neu1e, nv, d)
+    if c.bias != NULL:
+        bo_axpy_clamped(ONEF, c.scores, c.bias, nv)
     return loss
 
 
 cdef inline double pair_step(
         TrainConfig *c, const REAL_t *h, int32_t target, double log_z, double *dlogz) noexcept nogil:
     """One prediction of `target` from `h`; neu1e must be zero on entry."""
-    c.n_pairs += 1
     if c.loss == LOSS_SOFTMAX:
         dlogz[0] = 0.0
         return softmax_step(c, h, target)
@@ -381,6 +413,13 @@ cdef inline double pair_step(
 
 # ---------------------------------------------------------------------------------------------
 # One driver per architecture
+
+
+cdef inline void apply_input_gradient(TrainConfig *c, int32_t word, const REAL_t *e, double dlogz) noexcept nogil:
+    # syn0[word] += lockf[word] * e, clamped; NCE's learned normaliser c[word] follows dJ/dc
+    bo_axpy_clamped(c.lockf[word % c.lockf_len], e, &c.syn0[<Py_ssize_t>word * c.size], c.size)
+    if c.nce_learned:
+        c.nce_log_z[word] += <REAL_t>(c.alpha * dlogz)
 
 
 cdef inline void window_bounds(
@@ -398,7 +437,7 @@ cdef double window_update_with_candidates(
         TrainConfig *c, const int32_t *idx, int i, int j0, int j1, int n) noexcept nogil:
     """The update of shared_window_step (below), with the candidates cand[0:n] already drawn."""
     cdef int p, q, j, m = 0, size = c.size, stride = c.negative + 1
-    cdef double loss = 0.0, log_z = 0.0
+    cdef double loss = 0.0, log_z = 0.0, gsum
     cdef REAL_t *h
     cdef REAL_t *e
     cdef double *g
@@ -408,8 +447,7 @@ cdef double window_update_with_candidates(
             continue
         h = &c.syn0[<Py_ssize_t>idx[j] * size]
         g = &c.win_gam[m * stride]
-        for q in range(n):
-            c.scores[q] = bo_dot(&c.syn1neg[<Py_ssize_t>c.cand[q] * size], h, size)
+        score_candidates(c, h, n, c.scores)
         if c.nce_learned:
             log_z = c.nce_log_z[idx[j]]
         loss += gammas(c.scores, c.cand, n, c.logq, c.log_k, log_z, c.compute_loss, g, &c.win_dlogz[m])
@@ -418,24 +456,25 @@ cdef double window_update_with_candidates(
         for q in range(n):
             bo_axpy(<REAL_t>(c.alpha * g[q]), &c.syn1neg[<Py_ssize_t>c.cand[q] * size], e, size)
         m += 1
-    c.n_pairs += m
     for q in range(n):
         # neu1 collects this row's update over the window, then the row is written once
         memset(c.neu1, 0, size * sizeof(REAL_t))
+        gsum = 0.0
         p = 0
         for j in range(j0, j1):
             if j == i:
                 continue
             bo_axpy(<REAL_t>(c.alpha * c.win_gam[p * stride + q]), &c.syn0[<Py_ssize_t>idx[j] * size], c.neu1, size)
+            gsum += c.win_gam[p * stride + q]
             p += 1
         bo_axpy_clamped(ONEF, c.neu1, &c.syn1neg[<Py_ssize_t>c.cand[q] * size], size)
+        if c.bias != NULL:
+            add_clamped(&c.bias[c.cand[q]], c.alpha * gsum)
     p = 0
     for j in range(j0, j1):
         if j == i:
             continue
-        bo_axpy_clamped(c.lockf[idx[j] % c.lockf_len], &c.win_neu1e[p * size], &c.syn0[<Py_ssize_t>idx[j] * size], size)
-        if c.nce_learned:
-            c.nce_log_z[idx[j]] += <REAL_t>(c.alpha * c.win_dlogz[p])
+        apply_input_gradient(c, idx[j], &c.win_neu1e[p * size], c.win_dlogz[p])
         p += 1
     return loss
 
@@ -457,8 +496,6 @@ cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int 
     # as gensim: for each pair (centre i, context j), h = syn0[word j] predicts word i
     cdef int s, i, j, j0, j1, size = c.size
     cdef int32_t inp
-    cdef REAL_t *h
-    cdef REAL_t lockf
     cdef double log_z = 0.0, dlogz = 0.0
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
@@ -471,22 +508,21 @@ cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int 
                 if j == i:
                     continue
                 inp = idx[j]
-                h = &c.syn0[<Py_ssize_t>inp * size]
                 if c.nce_learned:
                     log_z = c.nce_log_z[inp]
                 memset(c.neu1e, 0, size * sizeof(REAL_t))
-                c.loss_sum += pair_step(c, h, idx[i], log_z, &dlogz)
-                lockf = c.lockf[inp % c.lockf_len]
-                bo_axpy_clamped(lockf, c.neu1e, h, size)
-                if c.nce_learned:
-                    c.nce_log_z[inp] += <REAL_t>(c.alpha * dlogz)
+                c.loss_sum += pair_step(c, &c.syn0[<Py_ssize_t>inp * size], idx[i], log_z, &dlogz)
+                apply_input_gradient(c, inp, c.neu1e, dlogz)
 
 
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
     # h = sum (cbow_mean=0) or mean (cbow_mean=1) of the context rows predicts the centre word.
-    # The learned NCE normaliser of a context is the mean of its words' normalisers.
+    # The learned NCE normaliser of a context is the mean of its words' normalisers. As in
+    # gensim and word2vec.c, the input gradient is added undivided to every context row (and
+    # dJ/dc to every context word's c), for both cbow_mean values: their learning rates are
+    # tuned for that, and dividing by the context size halved the vectors' quality.
     cdef int s, i, j, j0, j1, count, size = c.size
-    cdef REAL_t inv_count, lockf
+    cdef REAL_t inv_count
     cdef double log_z, dlogz = 0.0
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
@@ -510,17 +546,10 @@ cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, in
             log_z *= inv_count
             memset(c.neu1e, 0, size * sizeof(REAL_t))
             c.loss_sum += pair_step(c, c.neu1, idx[i], log_z, &dlogz)
-            if c.cbow_mean:
-                # dh/dx_j = 1/count for the mean
-                for j in range(size):
-                    c.neu1e[j] *= inv_count
             for j in range(j0, j1):
                 if j == i:
                     continue
-                lockf = c.lockf[idx[j] % c.lockf_len]
-                bo_axpy_clamped(lockf, c.neu1e, &c.syn0[<Py_ssize_t>idx[j] * size], size)
-                if c.nce_learned:
-                    c.nce_log_z[idx[j]] += <REAL_t>(c.alpha * dlogz * inv_count)
+                apply_input_gradient(c, idx[j], c.neu1e, dlogz)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -699,6 +728,10 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.nce_learned = model.loss == "nce" and model.nce_normalizer == "learned"
     if c.nce_learned:
         c.nce_log_z = float_ptr(model.nce_log_z, "nce_log_z")
+    if model.output_bias:
+        c.bias = float_ptr(model.syn1neg_bias, "syn1neg_bias")
+        if len(model.syn1neg_bias) < c.vocab_size:
+            raise RuntimeError("syn1neg_bias is smaller than the vocabulary; call build_vocab() first")
     c.logq = <const double *>const_ptr(model.noise_logq, np.float64, "noise_logq")
     c.log_k = log(max(model.negative, 1))
     c.alias_thr = <const uint64_t *>const_ptr(model.noise_alias_thr, np.uint64, "noise_alias_thr")
@@ -751,9 +784,9 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
 
     Returns
     -------
-    (int, int, float, int)
-        Words trained on (in vocabulary and kept by subsampling), words seen, the job's loss
-        (double), and the number of predictions it made.
+    (int, int, float)
+        Words trained on (in vocabulary and kept by subsampling), words seen, and the job's loss
+        (double).
     """
     cdef TrainConfig c
     init_config(&c, model, alpha, compute_loss, mem, <uint64_t>seed)
@@ -810,7 +843,7 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
     finally:
         for t in range(n_held):
             Py_DECREF(<object><PyObject *>held[t])
-    return n, raw, c.loss_sum, c.n_pairs
+    return n, raw, c.loss_sum
 
 
 cdef Py_ssize_t resolve_and_subsample(
@@ -924,9 +957,14 @@ def py_gammas(str loss, scores, logq=None, int negative=1, double log_z=0.0, int
 
 
 cdef test_config(TrainConfig *c, str loss, cnp.ndarray[REAL_t, ndim=2] u, int negative, double alpha,
-                 cnp.ndarray[double, ndim=1] lq):
-    # what the test entry points below share: a zeroed config for `loss` over the output matrix u
+                 cnp.ndarray[double, ndim=1] lq, bias):
+    # what the test entry points below share: a zeroed config for `loss` over the output matrix u,
+    # with the output bias `bias` (one float32 per row of u) or none
     memset(c, 0, sizeof(TrainConfig))
+    if bias is not None:
+        if len(bias) != u.shape[0]:
+            raise ValueError("bias needs one value per row of syn1neg")
+        c.bias = float_ptr(bias, "bias")
     c.loss = LOSS_CODES[loss]
     c.size = u.shape[1]
     c.vocab_size = u.shape[0]
@@ -938,11 +976,12 @@ cdef test_config(TrainConfig *c, str loss, cnp.ndarray[REAL_t, ndim=2] u, int ne
     c.log_k = log(negative)
 
 
-def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha, double log_z=0.0):
+def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha, double log_z=0.0, bias=None):
     """Apply one pair's update with fixed candidates, as training does (for tests).
 
-    `syn1neg` is updated in place. Returns ``(neu1e, loss, dlogz)``.
-    For ``"softmax"`` the candidates are ignored: cand[0] is the target.
+    `syn1neg` and `bias` (the output bias of each word, float32, or None) are updated in place.
+    Returns ``(neu1e, loss, dlogz)``. For ``"softmax"`` the candidates are ignored: cand[0] is
+    the target.
     """
     cdef TrainConfig c
     cdef cnp.ndarray[REAL_t, ndim=2] u = syn1neg
@@ -955,7 +994,7 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
     cdef double dlogz = 0.0, value
     if not u.flags.c_contiguous:
         raise ValueError("syn1neg must be C-contiguous")
-    test_config(&c, loss, u, negative, alpha, lq)
+    test_config(&c, loss, u, negative, alpha, lq, bias)
     c.cand = &cv[0]
     c.scores = &scores[0]
     c.gam = &gam[0]
@@ -967,12 +1006,13 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
     return neu1e, value, dlogz
 
 
-def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative, double alpha, log_z=None):
+def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative, double alpha, log_z=None,
+                     bias=None):
     """Apply one shared-samples window update with fixed candidates, as training does (for tests).
 
     The rows `contexts` of `syn0` each predict cand[0] against the same candidates `cand`.
-    `syn0`, `syn1neg` and `log_z` (NCE's learned c per word, or None) are updated in place.
-    Returns the window's loss.
+    `syn0`, `syn1neg`, `log_z` (NCE's learned c per word, or None) and `bias` (the output bias,
+    or None) are updated in place. Returns the window's loss.
     """
     cdef TrainConfig c
     cdef cnp.ndarray[REAL_t, ndim=2] v = syn0
@@ -989,7 +1029,7 @@ def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative
     if len(cv) > negative + 1:
         raise ValueError("at most negative + 1 candidates")
     mem = ThreadMemory(u.shape[1], negative, u.shape[0], False, window=len(contexts))
-    test_config(&c, loss, u, negative, alpha, lq)
+    test_config(&c, loss, u, negative, alpha, lq, bias)
     c.syn0 = &v[0, 0]
     c.lockf = &lockf[0]
     c.lockf_len = 1
@@ -1153,9 +1193,9 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
 
     Returns
     -------
-    (int, int, int, float, int, float)
-        Lines read, words trained on, words read, the loss (double), predictions made, and the
-        learning rate of the last batch.
+    (int, int, int, float, float)
+        Lines read, words trained on, words read, the loss (double), and the learning rate of
+        the last batch.
     """
     cdef TrainConfig c
     cdef FileJob job
@@ -1190,4 +1230,4 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
     with nogil:
         read_range(&c, &job, &vocab, f)
         fclose(f)
-    return job.sentences, job.effective_words, job.raw_words, c.loss_sum, c.n_pairs, c.alpha
+    return job.sentences, job.effective_words, job.raw_words, c.loss_sum, c.alpha

@@ -7,7 +7,8 @@ the model gives to held-out text:
   context (mean or sum, as trained), over the full window, without subsampling, skipping
   out-of-vocabulary words as training does.
 * Every loss that trains ``syn1neg`` (``softmax``, ``sampled_softmax``, ``blackout``, ``ns``,
-  ``nce``) is scored with the full softmax over ``syn1neg``. NCE also reports its
+  ``nce``) is scored with the full softmax over ``syn1neg``, the scores ``u_w . h + b_w``
+  including the output bias ``syn1neg_bias`` where the model has one. NCE also reports its
   self-normalised log-probability ``s_t - c`` and the spread of ``log sum_w exp(s_w) - c``.
 * ``hs`` is scored with the exact product along the Huffman path, ``log sigma`` computed
   exactly: no lookup table and no skipped nodes.
@@ -131,6 +132,8 @@ class _Scorer:
             if getattr(model, 'syn1neg', None) is None:
                 raise RuntimeError("this model has no syn1neg (output weights): it cannot be scored; "
                                    "was it saved without its trainables?")
+        bias = getattr(model, 'syn1neg_bias', None) if getattr(model, 'output_bias', False) else None
+        self.bias = None if bias is None else np.asarray(bias[:self.vocab_size], dtype=np.float64)
         self.nce = model.loss == "nce"
         self.log_z = model.nce_log_z if (self.nce and model.nce_normalizer == "learned") else None
 
@@ -162,6 +165,8 @@ class _Scorer:
             signs = 1.0 - 2.0 * self.codes
             return np.where(self.mask, _log_sigmoid(signs * f[self.points]), 0.0).sum(axis=1)
         s = self.model.syn1neg.astype(np.float64) @ h
+        if self.bias is not None:
+            s += self.bias
         return s - (s.max() + np.log(np.exp(s - s.max()).sum()))
 
     def log_probs(self, h, c, targets, pair_rows):
@@ -173,6 +178,8 @@ class _Scorer:
             signs = 1.0 - 2.0 * self.codes[targets]
             return np.where(self.mask[targets], _log_sigmoid(signs * f), 0.0).sum(axis=1), None, None
         scores = h @ self.model.syn1neg.T  # sgemm: rows x |V|, float32
+        if self.bias is not None:
+            scores += self.bias.astype(np.float32)
         s_target = scores[pair_rows, targets].astype(np.float64)
         top = scores.max(axis=1, keepdims=True)
         np.subtract(scores, top, out=scores)

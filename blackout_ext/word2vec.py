@@ -138,6 +138,38 @@ def check_shared_samples(shared_samples, loss, sg):
                          "prediction, with one draw of samples, per window")
 
 
+def check_output_bias(output_bias, loss):
+    """Resolve `output_bias`: None means on for this package's losses and off for gensim's.
+
+    Returns
+    -------
+    bool
+        Whether the model keeps an output bias ``syn1neg_bias``.
+
+    Raises
+    ------
+    ValueError
+        If `output_bias` is not None or a bool, or is True for a loss without a bias.
+    """
+    if output_bias is None:
+        return loss in NEW_LOSSES
+    if not isinstance(output_bias, (bool, np.bool_)):
+        raise ValueError(f"output_bias must be True, False or None, got {output_bias!r}")
+    if output_bias and loss not in NEW_LOSSES:
+        raise ValueError(f"output_bias=True applies to loss in {NEW_LOSSES}, not loss={loss!r}: "
+                         "gensim's ns and hs have no output bias")
+    return bool(output_bias)
+
+
+def unigram_log_probabilities(counts):
+    """``log(count_w / total)`` in float32: where the output bias of each word starts.
+
+    A count below 1 is taken as 1, so that every word has a finite start.
+    """
+    counts = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    return (np.log(counts) - np.log(counts.sum())).astype(np.float32)
+
+
 def noise_log_probabilities(counts, ns_exponent):
     """Exact ``log q_w`` for ``q_w = count_w ** ns_exponent / sum(count ** ns_exponent)``.
 
@@ -193,7 +225,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             sg=0, hs=None, negative=None, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
             trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
             comment=None, max_final_vocab=None, shrink_windows=True, loss=None, nce_normalizer="fixed",
-            shared_samples=False,
+            shared_samples=False, output_bias=None,
     ):
         """Word2Vec with a choice of output layer.
 
@@ -216,8 +248,11 @@ class Word2Vec(gensim_word2vec.Word2Vec):
               discriminative term ``sum_j log(1 - p_j)``.
             * ``'softmax'``: the exact full softmax over the vocabulary, O(|V| d) per prediction.
 
-            For ``'sampled_softmax'`` and ``'blackout'``, a draw equal to the target is redrawn
-            (at most 32 times, then dropped). The new losses train ``syn1neg``.
+            ``'nce'`` and ``'sampled_softmax'`` keep a draw equal to the target as a candidate
+            of its own (so sampled softmax is consistent as `negative` grows); ``'blackout'``
+            samples without the target, as its paper does (a hit is redrawn, at most 32 times,
+            then dropped), which weighs an example by about ``1 / (1 - P(target))``: small where
+            no word is very likely. The new losses train ``syn1neg`` (and ``syn1neg_bias``).
         hs : {0, 1}, optional
             As in gensim (default 0). Must agree with `loss` when both are given.
         negative : int, optional
@@ -237,26 +272,35 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             independent draws from q and the optimum is unchanged; the window's pairs become
             one mini-batch, and each sampled row of ``syn1neg`` is written once per window
             instead of once per pair. Faster, and it scales better over `workers`. Default False.
+        output_bias : {None, True, False}, optional
+            The new losses score a word as ``s_w = u_w . h + b_w``, with one bias per output word
+            stored in ``syn1neg_bias`` (float32), started at the word's unigram log-probability
+            ``log(count_w / total)`` and trained as the weights are. None (default): on for
+            ``'nce'``, ``'sampled_softmax'``, ``'blackout'`` and ``'softmax'``, off otherwise
+            (gensim's ns and hs have no bias). False turns it off.
 
         Raises
         ------
         ValueError
             On an unknown `loss`, a contradictory `hs`/`negative`, a non-finite `ns_exponent`,
-            or `shared_samples` with a loss or architecture it does not apply to.
+            `shared_samples` with a loss or architecture it does not apply to, or
+            ``output_bias=True`` with gensim's ns or hs.
 
         Notes
         -----
-        CBOW with ``cbow_mean=1`` divides the input gradient by the number of context words,
-        which is the exact gradient of the mean; the sum (``cbow_mean=0``) passes it
-        undivided. gensim's own ``ns``/``hs`` kernels keep their historic scaling.
+        CBOW adds the input gradient undivided to every context row, for both `cbow_mean`
+        values, as gensim's and word2vec.c's kernels do: gensim's default learning rates are
+        tuned for that convention.
 
         """
         self.loss, hs, negative = resolve_output_layer(loss, hs, negative, nce_normalizer)
         check_ns_exponent(ns_exponent)
         check_shared_samples(shared_samples, self.loss, sg)
+        self.output_bias = check_output_bias(output_bias, self.loss)
         self.nce_normalizer = nce_normalizer
         self.shared_samples = bool(shared_samples)
         self.nce_log_z = None
+        self.syn1neg_bias = None
         for name in _DERIVED_ATTRS:
             setattr(self, name, None)
         if self.loss in NEW_LOSSES and int(window) < 1:
@@ -293,7 +337,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
     def build_noise_tables(self):
         """Compute ``noise_logq`` (exact, float64) and the alias table from the vocabulary counts."""
-        counts = self.wv.expandos['count'][:len(self.wv)] if len(self.wv) else np.zeros(0)
+        counts = self._vocab_counts()
         if len(counts) == 0:
             self.noise_logq = np.zeros(0, dtype=np.float64)
             self.noise_alias_thr = np.zeros(0, dtype=np.uint64)
@@ -309,16 +353,33 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             self.build_noise_tables()
 
     def init_weights(self):
-        """Reset all weights, the learned NCE normalisers (zero) included."""
+        """Reset all weights: the learned NCE normalisers start at zero, the output biases at
+        each word's unigram log-probability."""
         super().init_weights()
         if self.nce_learned:
             self.nce_log_z = np.zeros(len(self.wv), dtype=np.float32)
+        if self.output_bias:
+            self.syn1neg_bias = unigram_log_probabilities(self._vocab_counts())
 
     def update_weights(self):
-        """Grow the weights for new words; new words' NCE normalisers start at zero."""
+        """Grow the weights for new words; their NCE normalisers start at zero, their output
+        biases at their unigram log-probability."""
         super().update_weights()
         if self.nce_learned:
             self.update_weights_nce_log_z()
+        if self.output_bias:
+            self.update_weights_output_bias()
+
+    def _vocab_counts(self):
+        return self.wv.expandos['count'][:len(self.wv)] if len(self.wv) else np.zeros(0)
+
+    def update_weights_output_bias(self):
+        """Make ``syn1neg_bias`` match the vocabulary: words it lacks start at log(count / total)."""
+        old = self.syn1neg_bias if self.syn1neg_bias is not None else np.zeros(0, dtype=np.float32)
+        grown = unigram_log_probabilities(self._vocab_counts())
+        keep = min(len(old), len(grown))
+        grown[:keep] = old[:keep]
+        self.syn1neg_bias = grown
 
     def estimate_memory(self, vocab_size=None, report=None):
         """Estimate the memory the model needs, the new output layers' arrays included.
@@ -343,6 +404,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             extra['noise_tables'] = vocab_size * (8 + 8 + 4)  # log q, alias threshold, alias index
         if self.nce_learned:
             extra['nce_log_z'] = vocab_size * 4
+        if self.output_bias:
+            extra['syn1neg_bias'] = vocab_size * 4
         if self.loss == "softmax":
             extra['softmax_scores'] = vocab_size * 4 * self.workers
         report.update(extra)
@@ -374,6 +437,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         resolve_output_layer(self.loss, self.hs, self.negative, self.nce_normalizer)
         check_ns_exponent(self.ns_exponent)
         check_shared_samples(self.shared_samples, self.loss, self.sg)
+        check_output_bias(self.output_bias, self.loss)
         super()._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words, **kwargs)
         for name, array in self._trainable_arrays():
             if not array.flags.writeable:
@@ -387,6 +451,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                                    f"{(len(self.wv), self.layer1_size)}; call build_vocab() before train()")
         if self.nce_learned and (self.nce_log_z is None or len(self.nce_log_z) != len(self.wv)):
             self.update_weights_nce_log_z()
+        if self.output_bias and (self.syn1neg_bias is None or len(self.syn1neg_bias) != len(self.wv)):
+            self.update_weights_output_bias()
         if self.loss == "softmax" and len(self.wv) > SOFTMAX_WARN_VOCAB:
             logger.warning(
                 "loss='softmax' costs O(|V| d) per prediction: %i x %i = %.1e multiply-adds, about %ix the "
@@ -406,7 +472,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                       ("wv.vectors_lockf", getattr(self.wv, 'vectors_lockf', None)),
                       ("syn1neg", getattr(self, 'syn1neg', None)),
                       ("syn1", getattr(self, 'syn1', None)),
-                      ("nce_log_z", getattr(self, 'nce_log_z', None))]
+                      ("nce_log_z", getattr(self, 'nce_log_z', None)),
+                      ("syn1neg_bias", getattr(self, 'syn1neg_bias', None))]
         return [(name, a) for name, a in candidates if isinstance(a, np.ndarray)]
 
     def _get_thread_working_mem(self):
@@ -448,7 +515,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         """
         if self.uses_new_kernels:
             with self._dense_update_lock():
-                tally, raw, job_loss, _ = _inner.train_batch(
+                tally, raw, job_loss = _inner.train_batch(
                     self, sentences, alpha, inits, int(self.compute_loss), self._next_job_seed(),
                     self._vocab_hash())
         else:
@@ -549,7 +616,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                     except Empty:
                         break
                     with self._dense_update_lock():
-                        lines, effective, raw, job_loss, _, _ = _inner.train_epoch_file(
+                        lines, effective, raw, job_loss, _ = _inner.train_epoch_file(
                             self, corpus_file, bounds[i], bounds[i + 1], vocab_hash, mem, cur_epoch,
                             int(self.compute_loss), seeds[i], stop_flag, bounds[i] / span, bounds[i + 1] / span)
                     if self.compute_loss:
@@ -905,8 +972,9 @@ def _remove_other_generations(fname, keep):
 
 
 def _set_missing_defaults(model):
+    # a model saved before an option existed behaves as it did: without it
     for name, default in (("loss", None), ("nce_normalizer", "fixed"), ("nce_log_z", None),
-                          ("shared_samples", False)):
+                          ("shared_samples", False), ("output_bias", False), ("syn1neg_bias", None)):
         if not hasattr(model, name):
             setattr(model, name, default)
     for name in _DERIVED_ATTRS:

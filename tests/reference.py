@@ -50,10 +50,14 @@ def numeric_gradient(f, x, eps=1e-6):
     return grad
 
 
-def pair_update(syn1neg, h, cand, gammas, lr):
-    """The update of the notes: neu1e from the rows as they were, then each row moves."""
+def pair_update(syn1neg, h, cand, gammas, lr, bias=None):
+    """The update of the notes: neu1e from the rows as they were, then each row (and each
+    output bias b_w, if given) moves. Returns ``(syn1neg, neu1e, bias)`` in float64."""
     syn1neg = syn1neg.astype(np.float64)
+    bias = None if bias is None else bias.astype(np.float64)
     neu1e = lr * np.sum(gammas[:, None] * syn1neg[cand], axis=0)
     for w, g in zip(cand, gammas):
         syn1neg[w] += lr * g * h
-    return syn1neg, neu1e
+        if bias is not None:
+            bias[w] += lr * g
+    return syn1neg, neu1e, bias

@@ -38,6 +38,10 @@ def test_negative_below_one_is_refused(loss, negative):
     (dict(sg=1, shared_samples=True), "not loss=None"),
     (dict(loss="blackout", sg=0, shared_samples=True), r"skip-gram \(sg=1\) only"),
     (dict(loss="blackout", sg=1, shared_samples="yes"), "shared_samples must be True or False"),
+    (dict(loss="ns", output_bias=True), "output_bias=True applies to loss in"),
+    (dict(output_bias=True), "not loss=None"),
+    (dict(loss="hs", output_bias=True), "gensim's ns and hs have no output bias"),
+    (dict(loss="nce", output_bias="on"), "output_bias must be True, False or None"),
 ])
 def test_contradictions_are_refused(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):

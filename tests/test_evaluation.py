@@ -20,6 +20,7 @@ def reference_log_probs(model, sentences):
     """One prediction at a time, written from the definitions."""
     syn0 = model.wv.vectors.astype(np.float64)
     hs = model.loss == "hs"
+    bias = model.syn1neg_bias.astype(np.float64) if model.output_bias else 0.0
     out = []
 
     def log_p(h, target):
@@ -28,7 +29,7 @@ def reference_log_probs(model, sentences):
             points = model.wv.get_vecattr(target, "point")
             f = model.syn1[points].astype(np.float64) @ h
             return float(np.sum(-np.logaddexp(0.0, -(1.0 - 2.0 * codes) * f)))
-        s = model.syn1neg.astype(np.float64) @ h
+        s = model.syn1neg.astype(np.float64) @ h + bias
         return float(s[target] - np.log(np.sum(np.exp(s - s.max()))) - s.max())
 
     for sentence in sentences:
@@ -66,16 +67,17 @@ def test_nce_self_normalisation_diagnostics(small_corpus, lee_corpus):
     held_out = lee_corpus[200:203]
     result = model.evaluate_log_likelihood(held_out)
     syn0, syn1 = model.wv.vectors.astype(np.float64), model.syn1neg.astype(np.float64)
+    bias, window = model.syn1neg_bias.astype(np.float64), model.window
     partitions, self_norm = [], []
     for sentence in held_out:
         idx = [model.wv.key_to_index[w] for w in sentence if w in model.wv.key_to_index]
         for i in range(len(idx)):
-            context = [idx[j] for j in range(max(0, i - 5), min(len(idx), i + 6)) if j != i]
+            context = [idx[j] for j in range(max(0, i - window), min(len(idx), i + window + 1)) if j != i]
             if not context:
                 continue
             c = model.nce_log_z[context].mean()
             h = syn0[context].mean(axis=0)
-            s = syn1 @ h
+            s = syn1 @ h + bias
             partitions.append(np.log(np.exp(s).sum()) - c)
             self_norm.append(s[idx[i]] - c)
     assert result.nce_log_partition_mean == pytest.approx(np.mean(partitions), rel=1e-5)
@@ -86,20 +88,50 @@ def test_nce_self_normalisation_diagnostics(small_corpus, lee_corpus):
 def test_uniform_model_gives_log_vocabulary(small_corpus, lee_corpus):
     model = Word2Vec(small_corpus, loss="softmax", **COMMON)
     model.syn1neg[:] = 0.0
+    model.syn1neg_bias[:] = 0.0
     result = model.evaluate_log_likelihood(lee_corpus[200:220])
     assert result.mean_log_prob == pytest.approx(-math.log(len(model.wv)), rel=1e-7)
     assert result.perplexity == pytest.approx(len(model.wv), rel=1e-7)
 
 
-def test_training_lowers_held_out_perplexity(lee_corpus):
+@pytest.mark.parametrize("loss", ["nce", "sampled_softmax", "blackout", "softmax"])
+def test_untrained_model_is_the_unigram_model(lee_corpus, loss):
+    """syn1neg starts at zero and the output bias at log(count / total): before training, every
+    context predicts the unigram distribution, normalised (log sum_w exp(s_w) = 0)."""
     train, held_out = lee_corpus[:250], lee_corpus[250:]
-    model = Word2Vec(vector_size=24, min_count=3, seed=1, workers=2, loss="softmax", sg=0, alpha=0.05)
+    model = Word2Vec(vector_size=16, min_count=3, seed=1, workers=1, loss=loss, sg=1)
+    model.build_vocab(train)
+    counts = np.array([model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key], dtype=np.float64)
+    log_unigram = np.log(counts / counts.sum())
+    np.testing.assert_allclose(model.syn1neg_bias, log_unigram, rtol=1e-6, atol=1e-6)
+    result = model.evaluate_log_likelihood(held_out)
+    targets = [model.wv.get_index(w) for s in held_out for w in s if w in model.wv]
+    assert result.n_predictions > 1000
+    # sg predicts every in-vocabulary word of a window: the unigram log-likelihood of those targets
+    assert result.mean_log_prob > -math.log(len(model.wv))
+    assert abs(result.mean_log_prob - log_unigram[targets].mean()) < 0.1
+    if loss == "nce":
+        assert abs(result.nce_log_partition_mean) < 1e-4
+
+
+@pytest.mark.parametrize("output_bias", [False, None], ids=["no-bias", "bias"])
+def test_training_lowers_held_out_perplexity(lee_corpus, output_bias):
+    train, held_out = lee_corpus[:250], lee_corpus[250:]
+    # sample=0: training then sees the distribution that evaluation scores (subsampling would
+    # teach the bias a flatter unigram distribution than the raw text's)
+    model = Word2Vec(vector_size=24, min_count=3, seed=1, workers=2, loss="softmax", sg=0, alpha=0.05,
+                     output_bias=output_bias, sample=0)
     model.build_vocab(train)
     untrained = model.evaluate_log_likelihood(held_out)
     model.train(train, total_examples=len(train), epochs=5)
     trained = model.evaluate_log_likelihood(held_out)
-    assert untrained.perplexity == pytest.approx(len(model.wv), rel=1e-6)  # syn1neg starts at zero
-    assert trained.perplexity < 0.6 * untrained.perplexity
+    if output_bias is False:
+        assert untrained.perplexity == pytest.approx(len(model.wv), rel=1e-6)  # syn1neg starts at zero
+        assert trained.perplexity < 0.6 * untrained.perplexity
+    else:
+        # the unigram model is the start, and the context then explains more
+        assert untrained.perplexity < 0.5 * len(model.wv)
+        assert trained.perplexity < 0.95 * untrained.perplexity
 
 
 def test_hs_agrees_with_gensim_score(small_corpus):

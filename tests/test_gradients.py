@@ -16,13 +16,10 @@ def random_case(seed, n=K + 1, scale=2.0):
     return scores, logq
 
 
-@pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES))
+@pytest.mark.parametrize("loss, log_z", [(loss, 0.0) for loss in sorted(SAMPLED_LOSSES)] + [("nce", 1.5)])
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("log_z", [0.0, 1.5])
 def test_sampled_gammas_match_finite_differences(loss, seed, log_z):
     scores, logq = random_case(seed)
-    if loss != "nce":
-        log_z = 0.0
     reference = SAMPLED_LOSSES[loss]
     gammas, value, dlogz = _inner.py_gammas(loss, scores, logq, K, log_z)
     expected = -numeric_gradient(lambda s: reference(s, logq, K, log_z), scores)
@@ -54,33 +51,45 @@ def test_softmax_gammas_match_finite_differences(seed):
     assert value == pytest.approx(loss_softmax(scores, target), rel=1e-6)
 
 
+@pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
 @pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES) + ["softmax"])
-def test_pair_update_applies_the_gammas(loss):
-    """The kernel's full pair step (scores, gammas, update) against the reference update."""
+def test_pair_update_applies_the_gammas(loss, with_bias):
+    """The kernel's full pair step (scores, gammas, update) against the reference update.
+
+    With an output bias the scores are u_w . h + b_w, and b_w moves by lr * gamma_w."""
     rng = np.random.default_rng(7)
     vocab, dim, lr = 30, 8, 0.1
     syn1neg = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
     h = (rng.normal(size=dim)).astype(np.float32)
     logq_full = np.log(rng.dirichlet(np.ones(vocab)))
+    bias = (rng.normal(size=vocab) - 3.0).astype(np.float32) if with_bias else None
+    b64 = np.zeros(vocab) if bias is None else bias.astype(np.float64)
     if loss == "softmax":
         cand = np.array([4])
-        scores = syn1neg.astype(np.float64) @ h.astype(np.float64)
+        scores = syn1neg.astype(np.float64) @ h.astype(np.float64) + b64
         gammas = -numeric_gradient(lambda s: loss_softmax(s, 4), scores)
         full_cand = np.arange(vocab)
     else:
-        cand = np.array([3, 5, 5, 11, 29, 3])  # a duplicate draw, and a hit kept (NCE only)
-        if loss != "nce":
+        cand = np.array([3, 5, 5, 11, 29, 3])  # a duplicate draw, and a hit kept (not by blackout)
+        if loss == "blackout":
             cand = cand[:-1]
-        scores = syn1neg[cand].astype(np.float64) @ h.astype(np.float64)
+        scores = syn1neg[cand].astype(np.float64) @ h.astype(np.float64) + b64[cand]
         reference = SAMPLED_LOSSES[loss]
         gammas = -numeric_gradient(lambda s: reference(s, logq_full[cand], K, 0.0), scores)
         full_cand = cand
-    expected_syn1neg, expected_neu1e = pair_update(syn1neg, h.astype(np.float64), full_cand, gammas, lr)
+    expected_syn1neg, expected_neu1e, expected_bias = pair_update(
+        syn1neg, h.astype(np.float64), full_cand, gammas, lr, bias)
     updated = syn1neg.copy()
-    neu1e, value, _ = _inner.py_pair_update(loss, updated, h, cand, logq_full, K, lr)
+    updated_bias = None if bias is None else bias.copy()
+    neu1e, value, _ = _inner.py_pair_update(loss, updated, h, cand, logq_full, K, lr, bias=updated_bias)
     np.testing.assert_allclose(neu1e, expected_neu1e, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(updated, expected_syn1neg, rtol=1e-4, atol=1e-5)
-    assert np.isfinite(value)
+    if bias is not None:
+        np.testing.assert_allclose(updated_bias, expected_bias, rtol=1e-4, atol=1e-5)
+        assert not np.array_equal(updated_bias, bias)
+    reference_value = loss_softmax(scores, 4) if loss == "softmax" else SAMPLED_LOSSES[loss](
+        scores, logq_full[cand], K, 0.0)
+    assert value == pytest.approx(reference_value, rel=1e-4)
 
 
 def test_alias_sampler_matches_q():
@@ -99,8 +108,9 @@ def test_alias_sampler_matches_q():
     assert chi2 < 42.3
 
 
+@pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
 @pytest.mark.parametrize("loss, learned_z", [(loss, False) for loss in sorted(SAMPLED_LOSSES)] + [("nce", True)])
-def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z):
+def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z, with_bias):
     """shared_samples: one window's update is the sum of its pairs' reference updates, every
     gradient taken at the weights as they were before the window (one mini-batch)."""
     rng = np.random.default_rng(11)
@@ -109,30 +119,36 @@ def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z):
     syn1neg = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
     logq_full = np.log(rng.dirichlet(np.ones(vocab)))
     log_z = (rng.normal(size=vocab) * 0.3).astype(np.float32) if learned_z else None
+    bias = (rng.normal(size=vocab) - 3.0).astype(np.float32) if with_bias else None
+    b64 = np.zeros(vocab) if bias is None else bias.astype(np.float64)
     contexts = [7, 2, 7, 19]                      # a context word twice in the window
-    cand = np.array([3, 5, 5, 11, 29, 3])         # a duplicate draw, and a hit kept (NCE only)
-    if loss != "nce":
+    cand = np.array([3, 5, 5, 11, 29, 3])         # a duplicate draw, and a hit kept (not by blackout)
+    if loss == "blackout":
         cand = cand[:-1]
     reference = SAMPLED_LOSSES[loss]
     expected_syn1neg = syn1neg.astype(np.float64)
     expected_syn0 = syn0.astype(np.float64)
     expected_z = None if log_z is None else log_z.astype(np.float64)
+    expected_bias = b64.copy()
     expected_loss = 0.0
     for w in contexts:
         h = syn0[w].astype(np.float64)
         z = 0.0 if log_z is None else float(log_z[w])
-        scores = syn1neg[cand].astype(np.float64) @ h
+        scores = syn1neg[cand].astype(np.float64) @ h + b64[cand]
         f = lambda s: reference(s, logq_full[cand], K, z)  # noqa: E731
         gammas = -numeric_gradient(f, scores)
         expected_loss += f(scores)
-        updated, neu1e = pair_update(syn1neg, h, cand, gammas, lr)
+        updated, neu1e, updated_bias = pair_update(syn1neg, h, cand, gammas, lr, b64)
         expected_syn1neg += updated - syn1neg.astype(np.float64)
+        expected_bias += updated_bias - b64
         expected_syn0[w] += neu1e
         if log_z is not None:
             expected_z[w] -= lr * numeric_gradient(lambda c: reference(scores, logq_full[cand], K, c[0]), [z])[0]
-    value = _inner.py_window_update(loss, syn0, syn1neg, contexts, cand, logq_full, K, lr, log_z)
+    value = _inner.py_window_update(loss, syn0, syn1neg, contexts, cand, logq_full, K, lr, log_z, bias)
     np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(syn0, expected_syn0, rtol=1e-4, atol=1e-5)
     if log_z is not None:
         np.testing.assert_allclose(log_z, expected_z, rtol=1e-4, atol=1e-5)
+    if bias is not None:
+        np.testing.assert_allclose(bias, expected_bias, rtol=1e-4, atol=1e-5)
     assert value == pytest.approx(expected_loss, rel=1e-5)

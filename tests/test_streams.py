@@ -230,8 +230,8 @@ def test_table_lookup_holds_and_releases_every_token(small_corpus):
     job = [list(s) + ["never-seen", "naïve"] for s in small_corpus[:20]]
     tokens = [t for s in job for t in s]
     before = [sys.getrefcount(t) for t in tokens]
-    trained, raw, _, _ = _inner.train_batch(model, job, 0.025, model._get_thread_working_mem(), 0, 1,
-                                            model._vocab_hash())
+    trained, raw, _ = _inner.train_batch(model, job, 0.025, model._get_thread_working_mem(), 0, 1,
+                                         model._vocab_hash())
     assert raw == len(tokens) and 0 < trained < raw
     assert [sys.getrefcount(t) for t in tokens] == before
 

@@ -32,7 +32,9 @@ def test_training_lowers_the_loss(lee_corpus, loss, arch):
     model, recorder = trained(lee_corpus, loss, arch)
     per_epoch = recorder.per_epoch
     assert np.all(np.isfinite(per_epoch)) and np.all(per_epoch > 0)
-    assert per_epoch[-1] < 0.9 * per_epoch[0]
+    # the output bias starts at the unigram model, so the first epoch is already far from the
+    # uniform start: measured, the last epoch's loss is 0.89-0.93x the first's in sg, 0.40-0.61x in CBOW
+    assert per_epoch[-1] < 0.95 * per_epoch[0]
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
 
 
@@ -41,7 +43,7 @@ def test_shared_samples_lower_the_loss(lee_corpus, loss):
     model, recorder = trained(lee_corpus, loss, "sg", shared_samples=True)
     per_epoch = recorder.per_epoch
     assert np.all(np.isfinite(per_epoch)) and np.all(per_epoch > 0)
-    assert per_epoch[-1] < 0.9 * per_epoch[0]
+    assert per_epoch[-1] < 0.95 * per_epoch[0]
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
     # the same number of predictions as without sharing: one per (centre, context) pair, so the
     # loss per epoch is on the same scale
@@ -84,6 +86,7 @@ def test_save_load_roundtrip_then_train(tmp_path, small_corpus, loss, arch):
     np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
     np.testing.assert_array_equal(loaded.noise_logq, model.noise_logq)
     np.testing.assert_array_equal(loaded.noise_alias_thr, model.noise_alias_thr)
+    np.testing.assert_array_equal(loaded.syn1neg_bias, model.syn1neg_bias)
     if loss == "nce":
         np.testing.assert_array_equal(loaded.nce_log_z, model.nce_log_z)
     # the same continued training gives the same result on both
@@ -126,6 +129,7 @@ def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
     model = Word2Vec(small_corpus, loss=loss, nce_normalizer=nce, workers=2, epochs=2, **dict(COMMON, **ARCHS[arch]))
     before = len(model.wv)
     old_vectors = model.wv.vectors.copy()
+    old_bias = model.syn1neg_bias.copy()
     more = lee_corpus[60:90]
     model.build_vocab(more, update=True)
     grown = len(model.wv)
@@ -135,6 +139,10 @@ def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
     np.testing.assert_allclose(np.exp(model.noise_logq).sum(), 1.0)
     if loss == "nce":
         assert model.nce_log_z.shape == (grown,)
+    # the old words keep their trained biases; the new ones start at log(count / total)
+    counts = np.array([model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key], dtype=np.float64)
+    np.testing.assert_allclose(model.syn1neg_bias[before:], np.log(counts / counts.sum())[before:], rtol=1e-5)
+    np.testing.assert_array_equal(model.syn1neg_bias[:before], old_bias)
     model.train(more, total_examples=len(more), epochs=2)
     new_word = model.wv.index_to_key[-1]
     assert np.isfinite(model.wv.vectors).all()
@@ -202,7 +210,8 @@ def test_estimate_memory_counts_the_extra_arrays(small_corpus):
     vocab = len(nce.wv)
     assert report["noise_tables"] == vocab * 20
     assert report["nce_log_z"] == vocab * 4
-    assert report["total"] == base["total"] + vocab * 24
+    assert report["syn1neg_bias"] == vocab * 4
+    assert report["total"] == base["total"] + vocab * 28
 
 
 def test_callbacks_see_every_epoch(small_corpus):
@@ -239,3 +248,31 @@ def test_thread_work_buffers_share_no_cache_line(n, dtype):
         assert b.ctypes.data % 64 == 0 and not b.any()
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert (end - 1) // 64 < start // 64   # the next buffer starts on a later cache line
+
+
+def test_a_model_saved_before_the_output_bias_loads_and_trains_without_it(tmp_path, small_corpus):
+    """A model pickled before output_bias existed has neither attribute: it loads with the bias
+    off and trains exactly as a model built with output_bias=False."""
+    params = dict(COMMON, sg=1, workers=1, epochs=1)
+    old = Word2Vec(small_corpus, loss="nce", output_bias=False, **params)
+    reference = Word2Vec(small_corpus, loss="nce", output_bias=False, **params)
+    del old.output_bias, old.syn1neg_bias
+    path = str(tmp_path / "old.model")
+    old.save(path)
+    loaded = Word2Vec.load(path)
+    assert loaded.output_bias is False and loaded.syn1neg_bias is None
+    for m in (loaded, reference):
+        m.random = np.random.RandomState(5)
+        m.train(small_corpus[:10], total_examples=10, epochs=1)
+    np.testing.assert_array_equal(loaded.syn1neg, reference.syn1neg)
+    assert loaded.syn1neg_bias is None
+
+
+@pytest.mark.parametrize("loss", SAMPLED)
+def test_output_bias_off_leaves_no_bias(small_corpus, loss):
+    model = Word2Vec(small_corpus, loss=loss, output_bias=False, workers=1, epochs=1, **COMMON)
+    assert model.syn1neg_bias is None
+    assert "syn1neg_bias" not in model.estimate_memory()
+    with_bias = Word2Vec(small_corpus, loss=loss, workers=1, epochs=1, **COMMON)
+    assert with_bias.output_bias is True and np.isfinite(with_bias.syn1neg_bias).all()
+    assert not np.array_equal(with_bias.wv.vectors, model.wv.vectors)
