@@ -167,6 +167,8 @@ def unigram_log_probabilities(counts):
     A count below 1 is taken as 1, so that every word has a finite start.
     """
     counts = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    if not len(counts):
+        return np.zeros(0, dtype=np.float32)
     return (np.log(counts) - np.log(counts.sum())).astype(np.float32)
 
 
@@ -434,6 +436,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         return result
 
     def _check_training_sanity(self, epochs=0, total_examples=None, total_words=None, **kwargs):
+        if not len(self.wv):
+            raise RuntimeError(f"{self._empty_vocabulary_message()}: call build_vocab() on a corpus first")
         resolve_output_layer(self.loss, self.hs, self.negative, self.nce_normalizer)
         check_ns_exponent(self.ns_exponent)
         check_shared_samples(self.shared_samples, self.loss, self.sg)
@@ -540,18 +544,18 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
-        """Build the vocabulary, as gensim does; an empty result is a clear error.
+        """Build the vocabulary, as gensim does.
 
-        Raises
-        ------
-        RuntimeError
-            If no word of the corpus survives `min_count` (an empty corpus, say).
+        An empty result (no word reaches `min_count`) is logged here, as gensim does; it is a
+        clear :class:`RuntimeError` from :meth:`train`.
         """
         super().build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file, update=update,
                             progress_per=progress_per, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
         if not len(self.wv):
-            raise RuntimeError(
-                f"the vocabulary is empty: no word of the corpus ({self.corpus_total_words} words in "
+            logger.warning("%s; train() will fail", self._empty_vocabulary_message())
+
+    def _empty_vocabulary_message(self):
+        return (f"the vocabulary is empty: no word of the corpus ({self.corpus_total_words} words in "
                 f"{self.corpus_count} sentences) occurs at least min_count={self.min_count} times")
 
     def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None, trim_rule=None):
@@ -904,9 +908,18 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
         Raises
         ------
+        FileNotFoundError
+            If the file, or one of its ``.npy`` arrays, is missing.
+        AttributeError
+            If the file holds another kind of object (a saved ``KeyedVectors``, say), as gensim's
+            ``Word2Vec.load`` raises.
         OSError
-            If the file, or one of its ``.npy`` arrays, is missing, truncated or not a model;
-            the message names the file.
+            If the file, or one of its ``.npy`` arrays, is truncated or not a saved object.
+            Every message names the file.
+
+        Notes
+        -----
+        A saved model is a pickle, as in gensim: loading one can run code. Load only files you trust.
         """
         if not os.path.isfile(fname):
             raise FileNotFoundError(f"no saved model at {fname}")
@@ -914,7 +927,9 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             model = super().load(fname, mmap=mmap)
         except FileNotFoundError as err:
             raise FileNotFoundError(f"cannot load model {fname}: missing file {err.filename}") from err
-        except (EOFError, pickle.UnpicklingError, ValueError, OSError, AttributeError, ImportError) as err:
+        except AttributeError as err:
+            raise AttributeError(f"cannot load model {fname}: {err}") from err
+        except (EOFError, pickle.UnpicklingError, ValueError, OSError, ImportError) as err:
             raise OSError(f"cannot load model {fname}: it, or one of its .npy arrays, is truncated or "
                           f"not a saved model ({type(err).__name__}: {err})") from err
         if not isinstance(model, cls):

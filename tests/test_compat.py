@@ -1,26 +1,69 @@
-"""The gensim pin holds: the installed version is in range, and the hooks we override exist."""
+"""The gensim pin holds: every gensim internal this package overrides, calls or reads is there.
+
+This file is the list of what blackout_ext relies on in gensim beyond its documented API; a
+gensim release that changes one of them fails here first, by name. It was made by grepping
+``blackout_ext/`` for ``super().``, ``gensim_word2vec.``, ``utils.`` and gensim attributes.
+"""
 import inspect
 from importlib.metadata import requires, version
 
+import numpy as np
+from gensim import utils
 from gensim.models import word2vec as gensim_word2vec
+from gensim.models.callbacks import CallbackAny2Vec
 from packaging.requirements import Requirement
 
 from blackout_ext import Word2Vec
 
-# gensim methods this package overrides or calls, with the parameters it relies on
-HOOKS = {
+# Word2Vec methods this package overrides or calls, with the parameters it passes or receives
+WORD2VEC_METHODS = {
+    # overridden
+    "__init__": ["sentences", "corpus_file", "vector_size", "hs", "negative", "ns_exponent", "cbow_mean",
+                 "shrink_windows", "callbacks"],
     "_do_train_job": ["sentences", "alpha", "inits"],
     "_get_thread_working_mem": [],
     "_check_training_sanity": ["epochs", "total_examples", "total_words"],
-    "_train_epoch_corpusfile": ["corpus_file", "cur_epoch", "total_examples", "total_words"],
-    "_log_epoch_progress": ["progress_queue", "job_queue", "cur_epoch", "total_examples", "total_words"],
+    "_train_epoch": ["data_iterable", "cur_epoch", "total_examples", "total_words", "queue_factor",
+                     "report_delay", "callbacks"],
+    "_train_epoch_corpusfile": ["corpus_file", "cur_epoch", "total_examples", "total_words", "callbacks"],
+    "_job_producer": ["data_iterator", "job_queue", "cur_epoch", "total_examples", "total_words"],
     "make_cum_table": ["domain"],
     "init_weights": [],
     "update_weights": [],
     "estimate_memory": ["vocab_size", "report"],
+    "build_vocab": ["corpus_iterable", "corpus_file", "update", "progress_per", "keep_raw_vocab", "trim_rule"],
+    "scan_vocab": ["corpus_iterable", "corpus_file", "progress_per", "workers", "trim_rule"],
+    "train": [],
+    "predict_output_word": ["context_words_list", "topn"],
+    "save": [],
+    "load": [],
     "_save_specials": ["fname", "separately", "sep_limit", "ignore", "pickle_protocol", "compress", "subname"],
-    "_load_specials": [],
+    "_load_specials": [],   # Word2Vec's forwards *args to SaveLoad's, checked below
+    "__str__": [],
+    # called
+    "_get_next_alpha": ["epoch_progress", "cur_epoch"],
+    "_raw_word_count": ["job"],
+    "_log_epoch_progress": ["progress_queue", "job_queue", "cur_epoch", "total_examples", "total_words",
+                            "report_delay", "is_corpus_file_mode"],
+    "add_lifecycle_event": ["event_name"],
+    "get_latest_training_loss": [],
 }
+
+# gensim's compiled kernels, called positionally by _do_train_job: their number of parameters
+MODULE_FUNCTIONS = {
+    "train_batch_sg": 5,     # (model, sentences, alpha, work, compute_loss)
+    "train_batch_cbow": 6,   # (model, sentences, alpha, work, neu1, compute_loss)
+}
+
+# attributes a built model has, which this package reads or writes
+MODEL_ATTRIBUTES = ["wv", "syn1neg", "cum_table", "running_training_loss", "train_count", "corpus_count",
+                    "corpus_total_words", "layer1_size", "random", "min_count", "window", "epochs", "alpha",
+                    "min_alpha", "batch_words", "compute_loss"]
+VECATTRS = ["count", "sample_int"]          # model.wv.expandos keys (and "code"/"point" with hs)
+
+
+def signature_names(function):
+    return list(inspect.signature(function).parameters)
 
 
 def test_installed_gensim_is_in_the_supported_range():
@@ -28,15 +71,49 @@ def test_installed_gensim_is_in_the_supported_range():
     assert version("gensim") in pin.specifier
 
 
-def test_gensim_hooks_have_the_expected_signatures():
-    for name, params in HOOKS.items():
+def test_word2vec_methods_have_the_expected_signatures():
+    for name, params in WORD2VEC_METHODS.items():
         method = getattr(gensim_word2vec.Word2Vec, name)
-        names = list(inspect.signature(method).parameters)
-        assert names[:1] == ["self"]
+        names = signature_names(method)
         for p in params:
             assert p in names, f"gensim's Word2Vec.{name} lost parameter {p!r}"
-    for func in ("train_batch_sg", "train_batch_cbow"):
-        assert callable(getattr(gensim_word2vec, func))
+
+
+def test_module_functions_and_constants():
+    for name, n_params in MODULE_FUNCTIONS.items():
+        function = getattr(gensim_word2vec, name)
+        try:
+            names = signature_names(function)
+        except ValueError:  # an older Cython gives no signature, only the docstring's first line
+            names = function.__doc__.split("(", 1)[1].split(")", 1)[0].split(",")
+        assert len(names) == n_params, f"gensim's word2vec.{name} changed its parameters: {names}"
+    assert gensim_word2vec.MAX_WORDS_IN_BATCH == 10000
+    assert issubclass(gensim_word2vec.LineSentence, object)
+    line_sentence = signature_names(gensim_word2vec.LineSentence.__init__)
+    for p in ("source", "max_sentence_length", "limit"):
+        assert p in line_sentence
+
+
+def test_saveload_internals():
+    compress, subname = utils.SaveLoad._adapt_by_suffix("model.bin")
+    assert compress is False and subname("model.bin", "wv.vectors").endswith("wv.vectors.npy")
+    assert isinstance(utils.PICKLE_PROTOCOL, int)
+    for name in ("pickle", "unpickle", "open"):
+        assert callable(getattr(utils, name))
+    for p in ("fname", "mmap", "compress", "subname"):
+        assert p in signature_names(utils.SaveLoad._load_specials)
+    assert callable(CallbackAny2Vec.on_epoch_end)
+
+
+def test_a_built_model_has_the_attributes_we_use(small_corpus):
+    model = gensim_word2vec.Word2Vec(vector_size=8, min_count=3, workers=1, hs=1, negative=5)
+    model.build_vocab(small_corpus)
+    for name in MODEL_ATTRIBUTES:
+        assert hasattr(model, name), f"gensim's Word2Vec no longer has {name!r}"
+    for key in VECATTRS + ["code", "point"]:
+        assert key in model.wv.expandos, f"gensim's KeyedVectors no longer keeps {key!r}"
+    assert model.wv.expandos["sample_int"].dtype == np.uint32
+    assert model.syn1neg.shape == (len(model.wv), 8) and model.layer1_size == 8
 
 
 def test_constructor_accepts_every_gensim_parameter():

@@ -74,6 +74,7 @@ def test_failed_save_keeps_the_previous_model(tmp_path, small_corpus, monkeypatc
     model.save(path, sep_limit=0)
     saved = model.wv.vectors.copy()
     model.wv.vectors += 1
+    files_before = sorted(os.listdir(tmp_path))
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
@@ -83,7 +84,7 @@ def test_failed_save_keeps_the_previous_model(tmp_path, small_corpus, monkeypatc
         model.save(path, sep_limit=0)
     monkeypatch.undo()
     np.testing.assert_array_equal(Word2Vec.load(path).wv.vectors, saved)
-    assert sorted(os.listdir(tmp_path)) == sorted(os.listdir(tmp_path))  # nothing half-written left
+    assert sorted(os.listdir(tmp_path)) == files_before  # nothing half-written left
     assert not [f for f in os.listdir(tmp_path) if ".tmp" in f]
 
 
@@ -109,6 +110,14 @@ def test_truncated_or_missing_files_are_named(tmp_path, small_corpus):
         Word2Vec.load(path)
     with pytest.raises(FileNotFoundError, match="no saved model"):
         Word2Vec.load(str(tmp_path / "nothing.model"))
+
+
+def test_loading_another_kind_of_object_raises_attribute_error(tmp_path, small_corpus):
+    """As gensim's Word2Vec.load: a saved KeyedVectors is not a model (AttributeError), named."""
+    path = str(tmp_path / "vectors.kv")
+    Word2Vec(small_corpus, loss="nce", workers=1, **SMALL).wv.save(path)
+    with pytest.raises(AttributeError, match=r"cannot load model .*vectors\.kv.*KeyedVectors"):
+        Word2Vec.load(path)
 
 
 def test_a_gensim_model_loads_and_trains(tmp_path, small_corpus):
