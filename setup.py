@@ -7,14 +7,17 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+# the training kernels (_inner), the vocabulary table (_vocab), the corpus_file reader
+# (_corpus_file) and a machine probe for the benchmarks (_probe); the RNG is inline (_random.pxd)
 extensions = [
     Extension(
-        "blackout_ext._inner",
-        ["blackout_ext/_inner.pyx"],
+        f"blackout_ext.{name}",
+        [f"blackout_ext/{name}.pyx"],
         include_dirs=[np.get_include(), "blackout_ext"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
-    ),
+    )
+    for name in ("_inner", "_vocab", "_corpus_file", "_probe")
 ]
 
 setup(

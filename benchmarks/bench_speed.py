@@ -193,11 +193,11 @@ def line_transfer_ns(rounds=200_000):
     """
     import numpy as np
 
-    from blackout_ext import _inner
+    from blackout_ext import _inner, _probe
 
     flag = _inner.cache_line_alone(1, np.int64)
     answered = []
-    seconds = seconds_in_threads(*(lambda p=p: answered.append(_inner.py_ping_pong(flag, rounds, p)) for p in (0, 1)))
+    seconds = seconds_in_threads(*(lambda p=p: answered.append(_probe.py_ping_pong(flag, rounds, p)) for p in (0, 1)))
     return seconds / (2 * rounds) * 1e9 if all(answered) else float("nan")
 
 

@@ -16,10 +16,11 @@ except ImportError as err:  # pragma: no cover - depends on how the package was 
             "(pip install -e .)") from err
     raise
 
-from blackout_ext.word2vec import LOSSES, NEW_LOSSES, Word2Vec  # noqa: F401
+from blackout_ext.losses import KERNEL_LOSSES, LOSSES, NEW_LOSSES  # noqa: F401
+from blackout_ext.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["Word2Vec", "LOSSES", "NEW_LOSSES", "__version__"]
+__all__ = ["Word2Vec", "LOSSES", "KERNEL_LOSSES", "NEW_LOSSES", "__version__"]

@@ -2,7 +2,7 @@
 """Shared declarations of the blackout_ext training kernels.
 
 Life cycle of a :c:type:`TrainConfig`: ``init_config`` fills it from the model once per job
-(on the ``corpus_file`` path, once per chunk of the file), the driver fills the index arrays
+(on the ``corpus_file`` path, once per chunk of the file), the caller fills the index arrays
 for each batch of sentences, then ``run_sg`` / ``run_cbow`` train on that batch with the GIL
 released.
 """
@@ -10,7 +10,7 @@ from libc.stdint cimport uint64_t, uint32_t, int32_t
 
 ctypedef float REAL_t
 
-cdef enum LossMode:
+cdef enum LossMode:          # the codes of losses.py's table
     LOSS_NCE = 1
     LOSS_SAMPLED_SOFTMAX = 2
     LOSS_BLACKOUT = 3
@@ -18,6 +18,8 @@ cdef enum LossMode:
 
 cdef struct TrainConfig:
     int loss                  # a LossMode
+    int dense                 # 1: scores the whole vocabulary (the full softmax)
+    int keeps_hits            # 1: a draw equal to the target stays a candidate
     int size                  # vector dimensionality d
     int negative              # samples per pair k
     int vocab_size
@@ -40,7 +42,7 @@ cdef struct TrainConfig:
     double log_k              # log(k), for NCE's log(k q_w)
     const uint64_t *alias_thr # Walker alias table: keep i if coin < alias_thr[i]
     const int32_t *alias_idx  #                     else take alias_idx[i]
-    const uint32_t *sample_int
+    const uint32_t *sample_int  # subsampling: keep word w if a 32-bit draw <= sample_int[w]; NULL: keep all
 
     uint64_t rng              # this job's own RNG state
 
@@ -58,4 +60,4 @@ cdef struct TrainConfig:
 
 cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
-cdef uint32_t rng_next32(uint64_t *state) noexcept nogil
+cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed)

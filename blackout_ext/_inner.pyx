@@ -27,6 +27,9 @@ from libc.string cimport memcpy, memset
 from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
 from scipy.linalg.cython_blas cimport sgemv
 
+from blackout_ext._random cimport rng_below, rng_next32, rng_next64, seed_state
+from blackout_ext._vocab cimport VocabTable, vocab_lookup, vocab_table
+
 cdef extern from "bo_vec.h" nogil:
     float BO_WEIGHT_LIMIT                                            # every weight stays within +-this
     float bo_dot(const float *x, const float *y, int n)
@@ -67,42 +70,15 @@ cdef extern from *:
     double BO_SCORE_CLIP     # |s| beyond this is clipped: keeps exp() and its gradient finite
     double BO_P_CLAMP        # p < 1 before log1p(-p) and 1 / (1 - p)
 
-LOSS_CODES = {
-    "nce": LOSS_NCE,
-    "sampled_softmax": LOSS_SAMPLED_SOFTMAX,
-    "blackout": LOSS_BLACKOUT,
-    "softmax": LOSS_SOFTMAX,
-}
+from blackout_ext.losses import LOSS_SPECS, loss_spec
+
+LOSS_CODES = {loss.name: loss.code for loss in LOSS_SPECS.values() if loss.own_kernel}
+"""The kernel's code of each of its losses, from the table in ``losses.py``."""
+if sorted(LOSS_CODES.values()) != sorted([LOSS_NCE, LOSS_SAMPLED_SOFTMAX, LOSS_BLACKOUT, LOSS_SOFTMAX]):
+    raise ImportError("losses.py and the kernel's LossMode (_inner.pxd) disagree on the loss codes")
 
 # ---------------------------------------------------------------------------------------------
-# RNG and sampler
-
-
-cdef inline uint64_t rng_next64(uint64_t *s) noexcept nogil:
-    # xorshift64* (Vigna, 2016): one state word per job, no locks
-    cdef uint64_t x = s[0]
-    x ^= x >> 12
-    x ^= x << 25
-    x ^= x >> 27
-    s[0] = x
-    return x * <uint64_t>0x2545F4914F6CDD1DULL
-
-
-cdef uint32_t rng_next32(uint64_t *state) noexcept nogil:
-    return <uint32_t>(rng_next64(state) >> 32)
-
-
-cdef inline uint64_t seed_state(uint64_t seed) noexcept nogil:
-    # splitmix64 scrambles the seed, so that nearby seeds give unrelated streams
-    cdef uint64_t z = seed + <uint64_t>0x9E3779B97F4A7C15ULL
-    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9ULL
-    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EBULL
-    z = z ^ (z >> 31)
-    return z if z != 0 else <uint64_t>0x9E3779B97F4A7C15ULL
-
-
-cdef inline int rng_below(uint64_t *s, int n) noexcept nogil:
-    return <int>((<uint64_t>rng_next32(s) * <uint64_t>n) >> 32)
+# The sampler: a Walker alias table, drawn with the RNG of _random.pxd
 
 
 cdef inline int32_t draw_noise(TrainConfig *c) noexcept nogil:
@@ -297,11 +273,14 @@ ctypedef double (*gamma_fn)(
 
 
 cdef inline gamma_fn gamma_function(int loss) noexcept nogil:
+    # the table of sampled losses' steps; init_config accepts no other code
     if loss == LOSS_NCE:
         return gammas_nce
+    if loss == LOSS_SAMPLED_SOFTMAX:
+        return gammas_sampled_softmax
     if loss == LOSS_BLACKOUT:
         return gammas_blackout
-    return gammas_sampled_softmax
+    return NULL
 
 
 cdef double softmax_gammas(REAL_t *s, int n, int32_t target, double lr) noexcept nogil:
@@ -333,16 +312,16 @@ cdef double softmax_gammas(REAL_t *s, int n, int32_t target, double lr) noexcept
 
 
 cdef int draw_candidates(TrainConfig *c, int32_t target) noexcept nogil:
-    # cand[0] = t. NCE and sampled softmax keep draws equal to t as candidates of their own
-    # ("hits kept": with them, sampled softmax is consistent as k grows). BlackOut samples from
-    # q without t, as its paper does: a hit is redrawn, at most BO_MAX_REDRAWS times, and then
-    # that draw is dropped.
+    # cand[0] = t. A loss that keeps hits (NCE, sampled softmax) keeps a draw equal to t as a
+    # candidate of its own: with them, sampled softmax is consistent as k grows. BlackOut samples
+    # from q without t, as its paper does: a hit is redrawn, at most BO_MAX_REDRAWS times, and
+    # then that draw is dropped.
     cdef int i, tries, n = 1
     cdef int32_t w
     c.cand[0] = target
     for i in range(c.negative):
         w = draw_noise(c)
-        if c.loss == LOSS_BLACKOUT:
+        if not c.keeps_hits:
             tries = 0
             while w == target and tries < BO_MAX_REDRAWS:
                 w = draw_noise(c)
@@ -405,7 +384,7 @@ cdef double softmax_step(TrainConfig *c, const REAL_t *h, int32_t target) noexce
 cdef inline double pair_step(
         TrainConfig *c, const REAL_t *h, int32_t target, double log_z, double *dlogz) noexcept nogil:
     """One prediction of `target` from `h`; neu1e must be zero on entry."""
-    if c.loss == LOSS_SOFTMAX:
+    if c.dense:
         dlogz[0] = 0.0
         return softmax_step(c, h, target)
     return update_with_candidates(c, h, draw_candidates(c, target), log_z, dlogz)
@@ -553,114 +532,6 @@ cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, in
 
 
 # ---------------------------------------------------------------------------------------------
-# The vocabulary as a C hash table of UTF-8 strings. The corpus_file reader looks its tokens up
-# here without the GIL; so does the iterable path, for ASCII str tokens, once train_batch has
-# released the GIL (a Python dict lookup would need it, and costs twice as much besides).
-
-cdef struct VocabTable:
-    const char *keys          # the UTF-8 bytes of every word, one after the other
-    const int64_t *offsets    # word i is keys[offsets[i]:offsets[i + 1]]
-    const int32_t *slots      # open addressing: word index, or -1 for an empty slot
-    uint64_t mask
-
-
-cdef inline uint64_t fnv1a(const char *s, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t h = <uint64_t>1469598103934665603ULL
-    cdef Py_ssize_t i
-    for i in range(n):
-        h ^= <unsigned char>s[i]
-        h *= <uint64_t>1099511628211ULL
-    return h
-
-
-cdef inline int32_t vocab_lookup(const VocabTable *v, const char *s, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t slot = fnv1a(s, n) & v.mask
-    cdef int32_t w
-    cdef int64_t length
-    cdef Py_ssize_t i
-    while True:
-        w = v.slots[slot]
-        if w < 0:
-            return -1
-        length = v.offsets[w + 1] - v.offsets[w]
-        if length == n:
-            for i in range(n):
-                if v.keys[v.offsets[w] + i] != s[i]:
-                    break
-            else:
-                return w
-        slot = (slot + 1) & v.mask
-
-
-class VocabHash:
-    """The vocabulary as a C hash table of UTF-8 byte strings (built once per vocabulary).
-
-    Only keys that are exactly ``str`` and encode to UTF-8 go into the table; another key (an
-    int, a ``str`` subclass, a string with a lone surrogate) keeps an empty slot of `offsets`
-    and is never found. ``exact`` says whether the table alone answers every lookup of a
-    ``str`` token as ``key_to_index`` would: every key a plain ``str`` at its own index.
-    """
-
-    def __init__(self, index_to_key, key_to_index=None):
-        encoded, exact = [], True
-        for k in index_to_key:
-            try:
-                if type(k) is not str:
-                    raise TypeError
-                encoded.append(k.encode("utf8"))
-            except (TypeError, UnicodeEncodeError):
-                encoded.append(None)
-                exact = False
-        if key_to_index is not None:
-            exact = exact and len(key_to_index) == len(encoded) and all(
-                key_to_index.get(k) == i for i, k in enumerate(index_to_key))
-        self.exact = exact
-        self.keys = b"".join(e for e in encoded if e is not None) + b"\0"
-        self.offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        self.offsets[1:] = np.cumsum([len(e) if e is not None else 0 for e in encoded])
-        size = 16
-        while size < 2 * len(encoded):
-            size *= 2
-        self.slots = np.full(size, -1, dtype=np.int32)
-        _fill_slots(self.keys, self.offsets, self.slots, np.array([e is not None for e in encoded], dtype=np.uint8))
-
-
-def _fill_slots(bytes keys, cnp.ndarray[cnp.int64_t, ndim=1] offsets, cnp.ndarray[cnp.int32_t, ndim=1] slots,
-                cnp.ndarray[cnp.uint8_t, ndim=1] present):
-    cdef const char *k = keys
-    cdef uint64_t mask = len(slots) - 1, slot
-    cdef Py_ssize_t w
-    for w in range(len(offsets) - 1):
-        if not present[w]:
-            continue
-        slot = fnv1a(k + offsets[w], offsets[w + 1] - offsets[w]) & mask
-        while slots[slot] >= 0:
-            slot = (slot + 1) & mask
-        slots[slot] = <int32_t>w
-
-
-cdef VocabTable vocab_table(vocab_hash, Py_ssize_t vocab_size) except *:
-    """A view of `vocab_hash` for the C lookups; the caller keeps `vocab_hash` alive."""
-    cdef VocabTable v
-    cdef cnp.ndarray[cnp.int64_t, ndim=1] offsets = vocab_hash.offsets
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] slots = vocab_hash.slots
-    cdef bytes keys = vocab_hash.keys
-    if vocab_size >= 0 and len(offsets) - 1 != vocab_size:
-        raise RuntimeError("the vocabulary hash is out of date")
-    v.keys = keys
-    v.offsets = <const int64_t *>&offsets[0]
-    v.slots = &slots[0]
-    v.mask = len(slots) - 1
-    return v
-
-
-def py_vocab_lookup(vocab_hash, bytes token):
-    """Look a UTF-8 token up in a :class:`VocabHash` (for tests): its index, or -1."""
-    cdef VocabTable v = vocab_table(vocab_hash, -1)
-    return vocab_lookup(&v, token, len(token))
-
-
-# ---------------------------------------------------------------------------------------------
 # Python side: filling the config, and the entry points
 
 
@@ -668,9 +539,8 @@ def cache_line_alone(n, dtype):
     """A zeroed array of `n` items that shares no 64-byte cache line with any other allocation.
 
     The kernels write their work buffers at every prediction. Small arrays allocated one after
-    the other (by two worker threads, say) can share a cache line, and two cores writing to
-    one line take turns owning it. A precaution: the occasional 2-worker run at the speed of
-    one worker seen on a shared machine was not this (it happened as often with the padding).
+    the other (by two worker threads, say) could share a cache line, and two cores writing to
+    one line take turns owning it; 64 bytes of padding on each side rule that out.
     """
     nbytes = n * np.dtype(dtype).itemsize
     raw = np.zeros(nbytes + 3 * 64, dtype=np.uint8)
@@ -711,8 +581,13 @@ cdef void *const_ptr(object arr, object dtype, str name) except NULL:
 
 
 cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed):
+    spec = loss_spec(model.loss)
+    if spec is None or not spec.own_kernel:
+        raise ValueError(f"loss={model.loss!r} is not trained by this package's kernels")
     memset(c, 0, sizeof(TrainConfig))
-    c.loss = LOSS_CODES[model.loss]
+    c.loss = spec.code
+    c.dense = spec.dense
+    c.keeps_hits = spec.keeps_hits
     c.size = model.wv.vector_size
     c.negative = model.negative
     c.vocab_size = len(model.wv)
@@ -725,7 +600,7 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.syn1neg = float_ptr(model.syn1neg, "syn1neg")
     c.lockf = float_ptr(model.wv.vectors_lockf, "wv.vectors_lockf")
     c.lockf_len = len(model.wv.vectors_lockf)
-    c.nce_learned = model.loss == "nce" and model.nce_normalizer == "learned"
+    c.nce_learned = spec.learned_normalizer and model.nce_normalizer == "learned"
     if c.nce_learned:
         c.nce_log_z = float_ptr(model.nce_log_z, "nce_log_z")
     if model.output_bias:
@@ -736,13 +611,17 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.log_k = log(max(model.negative, 1))
     c.alias_thr = <const uint64_t *>const_ptr(model.noise_alias_thr, np.uint64, "noise_alias_thr")
     c.alias_idx = <const int32_t *>const_ptr(model.noise_alias_idx, np.int32, "noise_alias_idx")
+    if model.sample:
+        c.sample_int = <const uint32_t *>const_ptr(model.wv.expandos['sample_int'], np.uint32, "sample_int")
+        if len(model.wv.expandos['sample_int']) < c.vocab_size:
+            raise RuntimeError("sample_int is smaller than the vocabulary; call build_vocab() first")
     if model.wv.vectors.shape[0] < c.vocab_size or model.syn1neg.shape[0] < c.vocab_size \
             or len(model.noise_logq) < c.vocab_size:
         raise RuntimeError("model arrays are smaller than the vocabulary; call build_vocab() first")
-    if c.loss == LOSS_SOFTMAX and len(mem.scores) < c.vocab_size:
+    if c.dense and len(mem.scores) < c.vocab_size:
         raise RuntimeError("thread memory too small for the full softmax")
     bind_thread_memory(c, mem)
-    c.shared_samples = bool(model.shared_samples) and model.sg and c.loss != LOSS_SOFTMAX
+    c.shared_samples = bool(model.shared_samples) and model.sg and spec.shared_samples
     if c.shared_samples and (mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1)):
         raise RuntimeError("thread memory too small for shared_samples with this window")
     c.rng = seed_state(seed)
@@ -796,8 +675,6 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
         raw += len(sent)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.empty(max(raw, 1), dtype=np.int32)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] bounds = np.zeros(len(sentences) + 1, dtype=np.int32)
-    cdef int do_sample = bool(model.sample)
-    cdef const uint32_t[:] sample_int = model.wv.expandos['sample_int'] if do_sample else None
     cdef VocabTable table
     cdef int use_table = vocab_hash is not None and vocab_hash.exact
     # the tokens whose lookup waits until the GIL is released, each with a reference held
@@ -805,8 +682,8 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
     cdef Py_ssize_t n = 0, n_held = 0, t
     cdef int n_sent = 0
     cdef PyObject *found
-    cdef const uint32_t *sample_ptr = &sample_int[0] if do_sample else NULL
     cdef int sg = model.sg
+    memset(&table, 0, sizeof(VocabTable))
     if use_table:
         table = vocab_table(vocab_hash, c.vocab_size)
     # Under the GIL, only what needs it: walk the Python lists, and hold each ASCII str token
@@ -833,8 +710,7 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
             bounds[n_sent] = n
         if n > 0:
             with nogil:
-                n = resolve_and_subsample(&c, &table, &idx[0], &bounds[0], n_sent, <PyObject **>&held[0],
-                                          sample_ptr)
+                n = resolve_and_subsample(&c, &table, &idx[0], &bounds[0], n_sent, <PyObject **>&held[0])
                 if n > 0:
                     if sg:
                         run_sg(&c, &idx[0], &bounds[0], n_sent)
@@ -848,7 +724,7 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
 
 cdef Py_ssize_t resolve_and_subsample(
         TrainConfig *c, const VocabTable *table, int32_t *idx, int32_t *bounds, int n_sent,
-        PyObject **held, const uint32_t *sample_int) noexcept nogil:
+        PyObject **held) noexcept nogil:
     """Without the GIL: look each held token up, drop the unknown and subsampled ones, compact.
 
     idx[0:bounds[n_sent]] holds a word index or TOKEN_HELD (the next token of `held`); the
@@ -867,49 +743,13 @@ cdef Py_ssize_t resolve_and_subsample(
                 h += 1
                 if w < 0:
                     continue
-            if sample_int != NULL and sample_int[w] < rng_next32(&c.rng):
+            if c.sample_int != NULL and c.sample_int[w] < rng_next32(&c.rng):
                 continue
             idx[n] = w
             n += 1
         start = end
         bounds[s + 1] = <int32_t>n
     return n
-
-
-# ---------------------------------------------------------------------------------------------
-# A probe of the machine, for benchmarks/bench_speed.py: what moving one cache line between the
-# cores costs now. Hogwild workers pay it on every row both of them write.
-
-cdef extern from *:
-    """
-    /* Two threads take turns on one counter: parity 0 waits for 2r and writes 2r + 1, parity 1
-     * waits for 2r + 1 and writes 2r + 2. Each turn moves the line to the other core. Returns
-     * 0, or -1 if the other thread did not answer within max_spins. */
-    static int bo_ping_pong(long long *flag, long long rounds, int parity, long long max_spins) {
-        for (long long r = 0; r < rounds; r++) {
-            long long want = 2 * r + parity, spins = 0;
-            while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != want)
-                if (++spins > max_spins)
-                    return -1;
-            __atomic_store_n(flag, want + 1, __ATOMIC_RELEASE);
-        }
-        return 0;
-    }
-    """
-    int bo_ping_pong(long long *flag, long long rounds, int parity, long long max_spins) nogil
-
-
-def py_ping_pong(flag, long long rounds, int parity, long long max_spins=1000000000):
-    """One side of a cache-line ping-pong on ``flag`` (an int64 array of one element, zeroed).
-
-    Run it in two threads at once, with parity 0 and 1: both return after `rounds` round trips
-    (2 * rounds transfers of the line). Returns False if the other side stopped answering.
-    """
-    cdef cnp.ndarray[cnp.int64_t, ndim=1] f = flag
-    cdef int result
-    with nogil:
-        result = bo_ping_pong(<long long *>&f[0], rounds, parity, max_spins)
-    return result == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -946,11 +786,11 @@ def py_gammas(str loss, scores, logq=None, int negative=1, double log_z=0.0, int
     cdef cnp.ndarray[double, ndim=1] lq
     cdef cnp.ndarray[cnp.int32_t, ndim=1] cand = np.arange(n, dtype=np.int32)
     cdef double dlogz = 0.0, value
-    if loss == "softmax":
-        value = softmax_gammas(&s[0], n, target, 1.0)
-        return s.astype(np.float64), value, 0.0
     if loss not in LOSS_CODES:
         raise ValueError("unknown loss %r" % loss)
+    if loss_spec(loss).dense:
+        value = softmax_gammas(&s[0], n, target, 1.0)
+        return s.astype(np.float64), value, 0.0
     lq = np.array(logq, dtype=np.float64)
     value = gamma_function(LOSS_CODES[loss])(&s[0], &cand[0], n, &lq[0], log(negative), log_z, 1, &g[0], &dlogz)
     return g, value, dlogz
@@ -960,12 +800,15 @@ cdef test_config(TrainConfig *c, str loss, cnp.ndarray[REAL_t, ndim=2] u, int ne
                  cnp.ndarray[double, ndim=1] lq, bias):
     # what the test entry points below share: a zeroed config for `loss` over the output matrix u,
     # with the output bias `bias` (one float32 per row of u) or none
+    spec = loss_spec(loss)
     memset(c, 0, sizeof(TrainConfig))
+    c.dense = spec.dense
+    c.keeps_hits = spec.keeps_hits
     if bias is not None:
         if len(bias) != u.shape[0]:
             raise ValueError("bias needs one value per row of syn1neg")
         c.bias = float_ptr(bias, "bias")
-    c.loss = LOSS_CODES[loss]
+    c.loss = spec.code
     c.size = u.shape[1]
     c.vocab_size = u.shape[0]
     c.negative = negative
@@ -999,7 +842,7 @@ def py_pair_update(str loss, syn1neg, h, cand, logq, int negative, double alpha,
     c.scores = &scores[0]
     c.gam = &gam[0]
     c.neu1e = &neu1e[0]
-    if c.loss == LOSS_SOFTMAX:
+    if c.dense:
         value = softmax_step(&c, &hv[0], cv[0])
     else:
         value = update_with_candidates(&c, &hv[0], len(cv), log_z, &dlogz)
@@ -1022,7 +865,7 @@ def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative
     cdef cnp.ndarray[double, ndim=1] lq = np.array(logq, dtype=np.float64)
     cdef cnp.ndarray[REAL_t, ndim=1] lockf = np.ones(1, dtype=np.float32)
     cdef cnp.ndarray[REAL_t, ndim=1] lz
-    if loss not in LOSS_CODES or loss == "softmax":
+    if loss not in LOSS_CODES or loss_spec(loss).dense:
         raise ValueError("unknown sampled loss %r" % loss)
     if not (v.flags.c_contiguous and u.flags.c_contiguous) or v.shape[1] != u.shape[1]:
         raise ValueError("syn0 and syn1neg must be C-contiguous, with the same number of columns")
@@ -1040,194 +883,3 @@ def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative
     bind_thread_memory(&c, mem)
     memcpy(c.cand, &cv[0], len(cv) * sizeof(int32_t))
     return window_update_with_candidates(&c, &idx[0], 0, 0, len(idx), len(cv))
-
-
-# ---------------------------------------------------------------------------------------------
-# The corpus_file path: our own line reader (and the vocabulary hash above), so that nothing ties us to
-# one gensim binary build. A call reads the lines that *start* in its byte range [start, end):
-# it skips the rest of a line it starts inside of, and the call for the previous range finishes
-# that line, so no line is ever trained on in fragments. The Python side hands the ranges
-# (chunks of the file) out to the workers one at a time, and the learning rate follows the
-# position in the file, so there is no sawtooth across workers.
-
-from libc.stdio cimport FILE, fopen, fclose, fgetc
-from libc.stdlib cimport free
-from libc.string cimport memmove
-
-cdef extern from "stdio.h" nogil:
-    ssize_t getline(char **lineptr, size_t *n, FILE *stream)
-    int fseeko(FILE *stream, long long offset, int whence)
-
-cdef extern from *:
-    """
-    #define BO_FILE_BATCH_WORDS 10000
-    """
-    int BO_FILE_BATCH_WORDS  # words per batch; a longer line is split into pieces of this size
-
-
-cdef inline int is_space(char ch) noexcept nogil:
-    return ch == b' ' or ch == b'\t' or ch == b'\n' or ch == b'\r' or ch == b'\v' or ch == b'\f'
-
-
-cdef struct FileJob:
-    int sg
-    int do_sample
-    double start_alpha, end_alpha
-    int cur_epoch, epochs
-    long long start, end
-    double progress_from, progress_to   # the share of the epoch done at `start` and at `end`
-    int32_t *idx              # BO_FILE_BATCH_WORDS words
-    int32_t *bounds           # BO_FILE_BATCH_WORDS + 1 sentence starts
-    int n_words, n_sent
-    long long sentences, effective_words, raw_words
-    const int32_t *stop       # set to 1 by the main thread to interrupt the epoch
-
-
-cdef void train_file_batch(TrainConfig *c, FileJob *job, long long pos) noexcept nogil:
-    cdef double progress = (<double>(pos - job.start)) / (<double>max(job.end - job.start, 1))
-    cdef double alpha
-    if progress > 1.0:  # the last line may run past `end`
-        progress = 1.0
-    progress = job.progress_from + (job.progress_to - job.progress_from) * progress
-    alpha = job.start_alpha - (job.start_alpha - job.end_alpha) * (job.cur_epoch + progress) / job.epochs
-    c.alpha = <REAL_t>(alpha if alpha > job.end_alpha else job.end_alpha)
-    if job.n_sent > 0:
-        if job.sg:
-            run_sg(c, job.idx, job.bounds, job.n_sent)
-        else:
-            run_cbow(c, job.idx, job.bounds, job.n_sent)
-
-
-cdef inline void push_word(TrainConfig *c, FileJob *job, int32_t w, long long pos) noexcept nogil:
-    cdef int partial
-    if job.n_words == BO_FILE_BATCH_WORDS:
-        if job.n_sent > 0:
-            # train the finished sentences, keep the current one for the next batch
-            train_file_batch(c, job, pos)
-            partial = job.n_words - job.bounds[job.n_sent]
-            memmove(job.idx, job.idx + job.bounds[job.n_sent], partial * sizeof(int32_t))
-            job.n_words = partial
-        else:
-            # one line longer than a batch: split it here
-            job.bounds[1] = job.n_words
-            job.n_sent = 1
-            train_file_batch(c, job, pos)
-            job.n_words = 0
-        job.n_sent = 0
-        job.bounds[0] = 0
-    job.idx[job.n_words] = w
-    job.n_words += 1
-
-
-cdef void read_range(TrainConfig *c, FileJob *job, const VocabTable *vocab, FILE *f) noexcept nogil:
-    cdef char *line = NULL
-    cdef size_t cap = 0
-    cdef ssize_t n
-    cdef long long pos = job.start
-    cdef Py_ssize_t i, tok
-    cdef int32_t w
-    if job.start > 0:
-        # start on a line boundary: skip the rest of a line the previous worker owns
-        fseeko(f, job.start - 1, 0)
-        if fgetc(f) != b'\n':
-            n = getline(&line, &cap, f)
-            if n > 0:
-                pos += n
-    while pos < job.end and not job.stop[0]:
-        n = getline(&line, &cap, f)
-        if n < 0:
-            break
-        pos += n
-        job.sentences += 1
-        i = 0
-        while i < n:
-            while i < n and is_space(line[i]):
-                i += 1
-            tok = i
-            while i < n and not is_space(line[i]):
-                i += 1
-            if i == tok:
-                break
-            job.raw_words += 1
-            w = vocab_lookup(vocab, line + tok, i - tok)
-            if w < 0:
-                continue
-            if job.do_sample and c.sample_int[w] < rng_next32(&c.rng):
-                continue
-            job.effective_words += 1
-            push_word(c, job, w, pos)
-        if job.n_words > job.bounds[job.n_sent]:
-            job.n_sent += 1
-            job.bounds[job.n_sent] = job.n_words
-    train_file_batch(c, job, pos)
-    free(line)
-
-
-def train_epoch_file(model, str path, long long start, long long end, vocab_hash, mem, int cur_epoch,
-                     int compute_loss, seed, stop_flag=None, double progress_from=0.0, double progress_to=1.0):
-    """Train on one byte range of a ``corpus_file`` (a chunk of one epoch), with the GIL released.
-
-    Parameters
-    ----------
-    model : :class:`~blackout_ext.Word2Vec`
-        The model, with one of the new losses.
-    path : str
-        The uncompressed corpus file, one sentence per line, tokens separated by whitespace.
-    start, end : int
-        This worker reads the lines that start at a byte offset in ``[start, end)``.
-    vocab_hash : :class:`VocabHash`
-        The vocabulary.
-    mem : :class:`ThreadMemory`
-        The worker's work memory.
-    cur_epoch : int
-        The epoch (for the learning rate).
-    compute_loss : int
-        Whether to accumulate the loss.
-    seed : int
-        Seed of this worker's RNG.
-    stop_flag : numpy.ndarray, optional
-        One int32: when another thread sets it to 1, the worker stops after its current line.
-    progress_from, progress_to : float, optional
-        The share of the epoch done when this range starts and when it ends: the learning rate
-        decays linearly between the two (by default, over the whole epoch).
-
-    Returns
-    -------
-    (int, int, int, float, float)
-        Lines read, words trained on, words read, the loss (double), and the learning rate of
-        the last batch.
-    """
-    cdef TrainConfig c
-    cdef FileJob job
-    cdef VocabTable vocab
-    init_config(&c, model, model.alpha, compute_loss, mem, <uint64_t>seed)
-    vocab = vocab_table(vocab_hash, c.vocab_size)
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.zeros(BO_FILE_BATCH_WORDS, dtype=np.int32)
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] bounds = np.zeros(BO_FILE_BATCH_WORDS + 1, dtype=np.int32)
-    cdef cnp.ndarray[cnp.uint32_t, ndim=1] sample_int
-    memset(&job, 0, sizeof(FileJob))
-    job.sg = model.sg
-    job.do_sample = bool(model.sample)
-    if job.do_sample:
-        sample_int = model.wv.expandos['sample_int']
-        c.sample_int = <const uint32_t *>&sample_int[0]
-    job.start_alpha = model.alpha
-    job.end_alpha = model.min_alpha
-    job.cur_epoch = cur_epoch
-    job.epochs = model.epochs
-    job.start = start
-    job.end = end
-    job.progress_from = progress_from
-    job.progress_to = progress_to
-    job.idx = &idx[0]
-    job.bounds = &bounds[0]
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] stop = np.zeros(1, dtype=np.int32) if stop_flag is None else stop_flag
-    job.stop = &stop[0]
-    encoded = path.encode()
-    cdef FILE *f = fopen(encoded, "rb")
-    if f == NULL:
-        raise FileNotFoundError(f"cannot open corpus_file {path!r}")
-    with nogil:
-        read_range(&c, &job, &vocab, f)
-        fclose(f)
-    return job.sentences, job.effective_words, job.raw_words, c.loss_sum, c.alpha

@@ -20,33 +20,25 @@ import logging
 import math
 import numbers
 import os
-import pickle
-import re
-import secrets
 import threading
-import time
-from queue import Empty, Full, Queue, SimpleQueue
 
 import numpy as np
 from gensim import utils
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
-from blackout_ext import _inner
+from blackout_ext import _epochs, _inner, _vocab, persistence
 from blackout_ext._blas import single_threaded_blas
+from blackout_ext.losses import (  # noqa: F401  (LOSSES and the lists are this module's API too)
+    BIAS_LOSSES, GENSIM_LOSSES, KERNEL_LOSSES, LOSSES, NEW_LOSSES, SHARED_SAMPLE_LOSSES, loss_spec,
+)
 
 logger = logging.getLogger(__name__)
 
-GENSIM_LOSSES = ("ns", "hs")
-"""Output layers trained by gensim's own kernels."""
-NEW_LOSSES = ("nce", "sampled_softmax", "blackout", "softmax")
-"""Output layers trained by this package's kernels, all on ``syn1neg``."""
-LOSSES = GENSIM_LOSSES + NEW_LOSSES
 NCE_NORMALIZERS = ("fixed", "learned")
 SOFTMAX_WARN_VOCAB = 20000
 """``loss="softmax"`` logs a warning on vocabularies larger than this."""
 
-_DERIVED_ATTRS = ("noise_logq", "noise_alias_thr", "noise_alias_idx")
 _DEFAULT_NEGATIVE = 5
 _LOSS_LOCK = threading.Lock()
 _SOFTMAX_LOCK = threading.Lock()
@@ -85,16 +77,18 @@ def resolve_output_layer(loss, hs, negative, nce_normalizer="fixed"):
     if nce_normalizer not in NCE_NORMALIZERS:
         raise ValueError(
             f"unknown nce_normalizer {nce_normalizer!r}; choose one of {', '.join(map(repr, NCE_NORMALIZERS))}")
-    if nce_normalizer != "fixed" and loss != "nce":
-        raise ValueError(f"nce_normalizer={nce_normalizer!r} applies to loss='nce' only, not loss={loss!r}")
+    spec = loss_spec(loss)
+    if nce_normalizer != "fixed" and not (spec and spec.learned_normalizer):
+        learned = [name for name in LOSSES if loss_spec(name).learned_normalizer]
+        raise ValueError(f"nce_normalizer={nce_normalizer!r} applies to loss={learned[0]!r} only, not loss={loss!r}"
+                         if len(learned) == 1 else
+                         f"nce_normalizer={nce_normalizer!r} applies to loss in {learned}, not loss={loss!r}")
     if hs is not None and hs not in (0, 1):
         raise ValueError(f"hs must be 0 or 1, got {hs!r}")
     if negative is not None and (not isinstance(negative, numbers.Integral) or isinstance(negative, bool)):
         raise ValueError(f"negative must be an integer, got {negative!r}")
     if loss is None:
         return None, int(hs or 0), _DEFAULT_NEGATIVE if negative is None else int(negative)
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))}")
     if loss == "hs":
         if hs == 0:
             raise ValueError("loss='hs' contradicts hs=0; leave hs unset")
@@ -106,7 +100,7 @@ def resolve_output_layer(loss, hs, negative, nce_normalizer="fixed"):
         raise ValueError(f"loss={loss!r} contradicts hs=1; leave hs unset (or use loss='hs')")
     negative = _DEFAULT_NEGATIVE if negative is None else int(negative)
     if negative < 1:
-        what = "the size of syn1neg's sampling buffer" if loss == "softmax" else "the number of noise samples k"
+        what = "the size of syn1neg's sampling buffer" if spec.dense else "the number of noise samples k"
         raise ValueError(f"loss={loss!r} needs negative >= 1 ({what}), got negative={negative}")
     return loss, 0, negative
 
@@ -120,9 +114,6 @@ def check_ns_exponent(ns_exponent):
     if not math.isfinite(value):
         raise ValueError(f"ns_exponent must be a finite number, got {ns_exponent!r}")
     return value
-
-
-SHARED_SAMPLE_LOSSES = ("nce", "sampled_softmax", "blackout")
 
 
 def check_shared_samples(shared_samples, loss, sg):
@@ -152,11 +143,11 @@ def check_output_bias(output_bias, loss):
         If `output_bias` is not None or a bool, or is True for a loss without a bias.
     """
     if output_bias is None:
-        return loss in NEW_LOSSES
+        return loss in BIAS_LOSSES
     if not isinstance(output_bias, (bool, np.bool_)):
         raise ValueError(f"output_bias must be True, False or None, got {output_bias!r}")
-    if output_bias and loss not in NEW_LOSSES:
-        raise ValueError(f"output_bias=True applies to loss in {NEW_LOSSES}, not loss={loss!r}: "
+    if output_bias and loss not in BIAS_LOSSES:
+        raise ValueError(f"output_bias=True applies to loss in {BIAS_LOSSES}, not loss={loss!r}: "
                          "gensim's ns and hs have no output bias")
     return bool(output_bias)
 
@@ -181,43 +172,6 @@ def noise_log_probabilities(counts, ns_exponent):
     log_weights = float(ns_exponent) * np.log(np.maximum(np.asarray(counts, dtype=np.float64), 1.0))
     top = log_weights.max()
     return log_weights - (top + np.log(np.exp(log_weights - top).sum()))
-
-
-def file_chunks(size, workers, min_chunk=1 << 16, max_chunk=1 << 23):
-    """Byte offsets that cut a ``corpus_file`` of `size` bytes into chunks for `workers`.
-
-    64 chunks per worker, so that the workers end an epoch within about a chunk's time of each
-    other; none smaller than `min_chunk` bytes (a line that starts in a chunk is read whole, so
-    tiny chunks would only cost calls), none larger than `max_chunk`. At least one per worker.
-
-    Returns
-    -------
-    list of int
-        ``n + 1`` increasing offsets from 0 to `size`, for ``n`` chunks.
-    """
-    n = max(64 * workers, -(-size // max_chunk))
-    n = max(min(n, -(-size // min_chunk)), workers, 1)
-    return [size * i // n for i in range(n + 1)]
-
-
-def _wait_for_threads(threads, progress_queue, grace=5.0):
-    """Wait until none of `threads` runs, draining `progress_queue` so that none blocks on it.
-
-    A thread whose ``start()`` was interrupted (a KeyboardInterrupt raised inside it) may have
-    been spawned without ``is_alive()`` being true yet: it is already listed by
-    ``threading.enumerate()``. Such a thread is given `grace` seconds to come alive.
-    """
-    deadline = time.monotonic() + grace
-    while True:
-        present = set(threading.enumerate())
-        running = any(thread.is_alive() for thread in threads)
-        spawning = any(not thread.is_alive() and thread in present for thread in threads)
-        if not running and (not spawning or time.monotonic() > deadline):
-            return
-        try:
-            progress_queue.get(timeout=0.05)
-        except (Empty, KeyboardInterrupt):  # a second Ctrl-C: the threads are nearly done
-            pass
 
 
 class Word2Vec(gensim_word2vec.Word2Vec):
@@ -303,9 +257,9 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         self.shared_samples = bool(shared_samples)
         self.nce_log_z = None
         self.syn1neg_bias = None
-        for name in _DERIVED_ATTRS:
+        for name in persistence.DERIVED_ATTRS:
             setattr(self, name, None)
-        if self.loss in NEW_LOSSES and int(window) < 1:
+        if self.uses_own_kernels and int(window) < 1:
             raise ValueError(f"window must be >= 1, got {window}")
         if int(vector_size) < 1:
             raise ValueError(f"vector_size must be >= 1, got {vector_size}")
@@ -322,19 +276,31 @@ class Word2Vec(gensim_word2vec.Word2Vec):
     # state of the new output layers
 
     @property
-    def uses_new_kernels(self):
-        """bool: True when `loss` is one of this package's output layers."""
-        return self.loss in NEW_LOSSES
+    def loss_spec(self):
+        """:class:`~blackout_ext.losses.Loss` or None: the table's row for `loss` (None: gensim's choice)."""
+        return loss_spec(self.loss)
+
+    @property
+    def uses_own_kernels(self):
+        """bool: True when `loss` is trained by this package's kernels (not gensim's)."""
+        return self.loss in KERNEL_LOSSES
+
+    @property
+    def dense_output(self):
+        """bool: True when every prediction scores the whole vocabulary (the full softmax)."""
+        spec = self.loss_spec
+        return bool(spec and spec.dense)
 
     @property
     def nce_learned(self):
         """bool: True for NCE with a learned normaliser."""
-        return self.loss == "nce" and self.nce_normalizer == "learned"
+        spec = self.loss_spec
+        return bool(spec and spec.learned_normalizer) and self.nce_normalizer == "learned"
 
     def make_cum_table(self, domain=2**31 - 1):
         """Build gensim's ``cum_table``, then this package's noise tables (``log q``, alias table)."""
         super().make_cum_table(domain=domain)
-        if self.uses_new_kernels:
+        if self.uses_own_kernels:
             self.build_noise_tables()
 
     def build_noise_tables(self):
@@ -402,13 +368,13 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         vocab_size = vocab_size or len(self.wv)
         report = super().estimate_memory(vocab_size=vocab_size, report=report)
         extra = {}
-        if self.uses_new_kernels:
+        if self.uses_own_kernels:
             extra['noise_tables'] = vocab_size * (8 + 8 + 4)  # log q, alias threshold, alias index
         if self.nce_learned:
             extra['nce_log_z'] = vocab_size * 4
         if self.output_bias:
             extra['syn1neg_bias'] = vocab_size * 4
-        if self.loss == "softmax":
+        if self.dense_output:
             extra['softmax_scores'] = vocab_size * 4 * self.workers
         report.update(extra)
         report['total'] += sum(extra.values())
@@ -426,10 +392,11 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             Tuple of (effective word count after ignoring unknown words and sentence length
             trimming, total word count).
         """
-        blas = single_threaded_blas() if self.loss == "softmax" else contextlib.nullcontext()
+        blas = single_threaded_blas() if self.dense_output else contextlib.nullcontext()
         with blas:
             result = super().train(*args, **kwargs)
-        if self.uses_new_kernels and _at_weight_limit(self.syn1neg, self.wv.vectors):
+        if self.uses_own_kernels and _at_weight_limit(
+                self.syn1neg, self.wv.vectors, *([self.syn1neg_bias] if self.output_bias else [])):
             logger.warning(
                 "training diverged: weights reached the clamp limit of +-%g (alpha=%g is too high for this "
                 "corpus and loss); the vectors are finite but not meaningful", _WEIGHT_LIMIT, self.alpha)
@@ -448,7 +415,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                 raise RuntimeError(
                     f"cannot train: {name} is read-only (was the model loaded with mmap='r'?). "
                     "Load it with mmap=None to train it further.")
-        if self.uses_new_kernels:
+        if self.uses_own_kernels:
             self._ensure_noise_tables()
             if self.syn1neg.shape != (len(self.wv), self.layer1_size):
                 raise RuntimeError(f"syn1neg has shape {self.syn1neg.shape}, expected "
@@ -457,7 +424,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             self.update_weights_nce_log_z()
         if self.output_bias and (self.syn1neg_bias is None or len(self.syn1neg_bias) != len(self.wv)):
             self.update_weights_output_bias()
-        if self.loss == "softmax" and len(self.wv) > SOFTMAX_WARN_VOCAB:
+        if self.dense_output and len(self.wv) > SOFTMAX_WARN_VOCAB:
             logger.warning(
                 "loss='softmax' costs O(|V| d) per prediction: %i x %i = %.1e multiply-adds, about %ix the "
                 "work of negative=%i. Consider loss='sampled_softmax' or 'blackout'.",
@@ -481,9 +448,9 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         return [(name, a) for name, a in candidates if isinstance(a, np.ndarray)]
 
     def _get_thread_working_mem(self):
-        if not self.uses_new_kernels:
+        if not self.uses_own_kernels:
             return super()._get_thread_working_mem()
-        return _inner.ThreadMemory(self.layer1_size, self.negative, len(self.wv), self.loss == "softmax",
+        return _inner.ThreadMemory(self.layer1_size, self.negative, len(self.wv), self.dense_output,
                                    window=self.window if self.shared_samples else 0)
 
     def _next_job_seed(self):
@@ -494,7 +461,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         # The full softmax writes every row of syn1neg at every prediction. Two workers doing that
         # at once only bounce cache lines between cores (measured: 2 workers took 2x the time of 1),
         # so its jobs run one at a time; the sampled losses touch k + 1 rows and run Hogwild.
-        return _SOFTMAX_LOCK if self.loss == "softmax" else contextlib.nullcontext()
+        return _SOFTMAX_LOCK if self.dense_output else contextlib.nullcontext()
 
     def _add_training_loss(self, job_loss):
         with _LOSS_LOCK:
@@ -517,7 +484,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         (int, int)
             Effective word count (in vocabulary, kept by subsampling), total word count.
         """
-        if self.uses_new_kernels:
+        if self.uses_own_kernels:
             with self._dense_update_lock():
                 tally, raw, job_loss = _inner.train_batch(
                     self, sentences, alpha, inits, int(self.compute_loss), self._next_job_seed(),
@@ -583,179 +550,34 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         words, index = self.wv.index_to_key, self.wv.key_to_index
         cached = getattr(self, '_vocab_hash_cache', None)
         if cached is None or cached[0] is not words or cached[1] is not index or cached[2] != (len(words), len(index)):
-            cached = (words, index, (len(words), len(index)), _inner.VocabHash(words, index))
+            cached = (words, index, (len(words), len(index)), _vocab.VocabHash(words, index))
             self._vocab_hash_cache = cached
         return cached[3]
 
     def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, total_examples=None, total_words=None,
                                 callbacks=(), **kwargs):
-        if not self.uses_new_kernels:
+        """One epoch over `corpus_file`; this package's losses run :class:`~blackout_ext._epochs.FileEpoch`."""
+        if not self.uses_own_kernels:
             return super()._train_epoch_corpusfile(
                 corpus_file, cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words,
                 callbacks=callbacks, **kwargs)
         if not total_words:
             raise ValueError("total_words must be provided alongside corpus_file argument.")
-        size = os.path.getsize(corpus_file)
-        vocab_hash = self._vocab_hash()
-        bounds = file_chunks(size, self.workers)
-        span = max(size, 1)
-        # a seed per chunk, drawn here: with workers=1 the run is reproducible
-        seeds = [self._next_job_seed() for _ in range(len(bounds) - 1)]
-        chunks = SimpleQueue()
-        for i in range(len(bounds) - 1):
-            chunks.put(i)
-        stop_flag = np.zeros(1, dtype=np.int32)
-        progress_queue = Queue()
-        failures = []
-
-        def work():
-            # Workers take the chunks in file order, one at a time, until none is left: a worker
-            # slowed down (by a busy neighbour on the machine, say) takes fewer of them, so that
-            # neither waits long for the other at the end of the epoch.
-            try:
-                mem = self._get_thread_working_mem()
-                while not stop_flag[0]:
-                    try:
-                        i = chunks.get_nowait()
-                    except Empty:
-                        break
-                    with self._dense_update_lock():
-                        lines, effective, raw, job_loss, _ = _inner.train_epoch_file(
-                            self, corpus_file, bounds[i], bounds[i + 1], vocab_hash, mem, cur_epoch,
-                            int(self.compute_loss), seeds[i], stop_flag, bounds[i] / span, bounds[i + 1] / span)
-                    if self.compute_loss:
-                        self._add_training_loss(job_loss)
-                    progress_queue.put((lines, effective, raw))
-            except BaseException as err:  # reported to the main thread: a worker never dies silently
-                failures.append(err)
-            finally:
-                progress_queue.put(None)
-
-        threads = [threading.Thread(target=work, daemon=True) for _ in range(self.workers)]
-        return self._run_epoch_threads(
-            threads, progress_queue, failures, stop=lambda: stop_flag.__setitem__(0, 1),
-            cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words, is_corpus_file_mode=True)
+        return _epochs.FileEpoch(self, corpus_file, cur_epoch=cur_epoch, total_examples=total_examples,
+                                 total_words=total_words).train()
 
     def _train_epoch(self, data_iterable, cur_epoch=0, total_examples=None, total_words=None,
                      queue_factor=2, report_delay=1.0, callbacks=()):
-        # gensim's, made safe: an exception in the corpus iterator or in a worker is raised in the
-        # calling thread instead of hanging it, and an interruption (KeyboardInterrupt) stops the
-        # producer, lets the workers finish the jobs already queued, and joins every thread.
-        if self.uses_new_kernels:
+        """One epoch over an iterable, as gensim's, made safe; see :class:`~blackout_ext._epochs.IterableEpoch`."""
+        if self.uses_own_kernels:
             self._vocab_hash()  # built here once, not by two workers at once
-        job_queue = Queue(maxsize=queue_factor * self.workers)
-        progress_queue = Queue(maxsize=(queue_factor + 1) * self.workers)
-        stop = threading.Event()
-        failures = []
-
-        def produce():
-            def guarded():
-                for item in data_iterable:
-                    if stop.is_set():
-                        return
-                    yield item
-            try:
-                self._job_producer(guarded(), job_queue, cur_epoch=cur_epoch, total_examples=total_examples,
-                                   total_words=total_words)
-            except BaseException as err:
-                failures.append(err)
-                stop.set()
-                for _ in range(self.workers):
-                    job_queue.put(None)
-
-        def consume():
-            mem = self._get_thread_working_mem()
-            while True:
-                job = job_queue.get()
-                if job is None:
-                    break
-                if stop.is_set() and failures:
-                    continue  # drain: the epoch has failed
-                try:
-                    tally, raw_tally = self._do_train_job(job[0], job[1], mem)
-                    progress_queue.put((len(job[0]), tally, raw_tally))
-                except BaseException as err:
-                    failures.append(err)
-                    stop.set()
-            progress_queue.put(None)
-
-        def release_consumers():
-            # If the producer never started, nobody else will end the consumers. Never blocks: a
-            # full queue means the producer did start, and it ends them itself.
-            for _ in range(self.workers):
-                try:
-                    job_queue.put_nowait(None)
-                except Full:
-                    break
-
-        threads = [threading.Thread(target=consume, daemon=True) for _ in range(self.workers)]
-        threads.append(threading.Thread(target=produce, daemon=True))
-        return self._run_epoch_threads(
-            threads, progress_queue, failures, stop=stop.set, release=release_consumers, job_queue=job_queue,
-            cur_epoch=cur_epoch,
-            total_examples=total_examples, total_words=total_words, report_delay=report_delay,
-            is_corpus_file_mode=False)
+        epoch = _epochs.IterableEpoch(self, data_iterable, cur_epoch=cur_epoch, total_examples=total_examples,
+                                      total_words=total_words, queue_factor=queue_factor)
+        return epoch.train(report_delay=report_delay)
 
     def _job_producer(self, data_iterator, job_queue, cur_epoch=0, total_examples=None, total_words=None):
-        # gensim's producer, job for job and learning rate for learning rate, but a sentence's word
-        # count is len(sentence) instead of a generator per sentence: this thread holds the GIL,
-        # and its cost per sentence limits how well the workers scale.
-        job_batch, batch_size = [], 0
-        pushed_words, pushed_examples = 0, 0
-        next_alpha = self._get_next_alpha(0.0, cur_epoch)
-        job_no = 0
-        batch_words = self.batch_words
-        for data in data_iterator:
-            data_length = len(data)
-            if batch_size + data_length <= batch_words:
-                job_batch.append(data)
-                batch_size += data_length
-                continue
-            job_no += 1
-            job_queue.put((job_batch, next_alpha))
-            if total_examples:
-                pushed_examples += len(job_batch)
-                epoch_progress = 1.0 * pushed_examples / total_examples
-            else:
-                pushed_words += batch_size
-                epoch_progress = 1.0 * pushed_words / total_words
-            next_alpha = self._get_next_alpha(epoch_progress, cur_epoch)
-            job_batch, batch_size = [data], data_length
-        if job_batch:
-            job_no += 1
-            job_queue.put((job_batch, next_alpha))
-        if job_no == 0 and self.train_count == 0:
-            logger.warning(
-                "train() called with an empty iterator (if not intended, "
-                "be sure to provide a corpus that offers restartable iteration = an iterable).")
-        for _ in range(self.workers):
-            job_queue.put(None)
-        logger.debug("job loop exiting, total %i jobs", job_no)
-
-    def _run_epoch_threads(self, threads, progress_queue, failures, stop, release=None, job_queue=None,
-                           **progress_kwargs):
-        # An interruption anywhere here (KeyboardInterrupt while starting, waiting or joining) stops
-        # the threads that did start and waits for them, draining their reports so that none
-        # blocks on a full queue, before it propagates: no thread outlives train().
-        attempted, started = [], []
-        try:
-            for thread in threads:
-                attempted.append(thread)
-                thread.start()
-                started.append(thread)
-            result = self._log_epoch_progress(progress_queue=progress_queue, job_queue=job_queue, **progress_kwargs)
-            for thread in threads:
-                thread.join()
-        except BaseException:
-            stop()
-            if release is not None and len(started) < len(threads):
-                release()
-            logger.warning("training interrupted: stopping the worker threads")
-            _wait_for_threads(attempted, progress_queue)
-            raise
-        if failures:
-            raise failures[0]
-        return result
+        _epochs.produce_jobs(self, data_iterator, job_queue, cur_epoch=cur_epoch, total_examples=total_examples,
+                             total_words=total_words)
 
     # ------------------------------------------------------------------------------------------
     # prediction
@@ -821,10 +643,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
              pickle_protocol=utils.PICKLE_PROTOCOL):
         """Save the model atomically: a save that dies midway leaves the previous model intact.
 
-        The large arrays go to ``<fname>.<generation>.<attribute>.npy`` files with a fresh
-        generation name, the main file is written under a temporary name, flushed to disk and
-        renamed over `fname` in one step, and only then are the previous generation's arrays
-        removed. At every instant `fname` names a complete model.
+        See :mod:`blackout_ext.persistence` for how.
 
         Parameters
         ----------
@@ -842,52 +661,19 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if not isinstance(fname_or_handle, (str, os.PathLike)):
             return super().save(fname_or_handle, separately=separately, sep_limit=sep_limit, ignore=ignore,
                                 pickle_protocol=pickle_protocol)
-        fname = os.fspath(fname_or_handle)
-        self.add_lifecycle_event("saving", fname_or_handle=fname, separately=str(separately),
-                                 sep_limit=sep_limit, ignore=ignore)
-        generation = "g" + secrets.token_hex(6)
-        compress, subname = utils.SaveLoad._adapt_by_suffix(fname)
-        subname = _generation_subname(fname, generation, subname)
-        written = []
-
-        def recording_subname(*args):
-            path = subname(*args)
-            written.append(path)
-            return path
-
-        self._save_generation = generation
-        tmp = f"{fname}.{generation}.tmp"
-        restores = []
-        try:
-            restores = self._save_specials(
-                fname, separately, sep_limit, ignore, pickle_protocol, compress, recording_subname)
-            utils.pickle(self, tmp, protocol=pickle_protocol)
-            for path in written + [tmp]:
-                _fsync(path)
-            os.replace(tmp, fname)
-            _fsync(os.path.dirname(os.path.abspath(fname)))
-        except BaseException:
-            for path in written + [tmp]:
-                if os.path.exists(path):
-                    os.unlink(path)
-            raise
-        finally:
-            for obj, asides in restores:
-                for attrib, val in asides.items():
-                    setattr(obj, attrib, val)
-        _remove_other_generations(fname, generation)
-        logger.info("saved %s", fname)
+        persistence.save_atomically(self, os.fspath(fname_or_handle), separately=separately, sep_limit=sep_limit,
+                                    ignore=ignore, pickle_protocol=pickle_protocol)
 
     def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
         # derived tables are rebuilt on load, never pickled
-        ignore = frozenset(ignore) | frozenset(_DERIVED_ATTRS) | {'_noise_state', '_vocab_hash_cache'}
+        ignore = frozenset(ignore) | frozenset(persistence.DERIVED_ATTRS) | frozenset(persistence.CACHE_ATTRS)
         return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
 
     def _load_specials(self, fname, mmap, compress, subname):
         generation = getattr(self, '_save_generation', None)
         if generation:
-            subname = _generation_subname(fname, generation, subname)
-        _set_missing_defaults(self)
+            subname = persistence.generation_subname(fname, generation, subname)
+        persistence.set_missing_defaults(self)
         super()._load_specials(fname, mmap, compress, subname)
 
     @classmethod
@@ -921,17 +707,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         -----
         A saved model is a pickle, as in gensim: loading one can run code. Load only files you trust.
         """
-        if not os.path.isfile(fname):
-            raise FileNotFoundError(f"no saved model at {fname}")
-        try:
-            model = super().load(fname, mmap=mmap)
-        except FileNotFoundError as err:
-            raise FileNotFoundError(f"cannot load model {fname}: missing file {err.filename}") from err
-        except AttributeError as err:
-            raise AttributeError(f"cannot load model {fname}: {err}") from err
-        except (EOFError, pickle.UnpicklingError, ValueError, OSError, ImportError) as err:
-            raise OSError(f"cannot load model {fname}: it, or one of its .npy arrays, is truncated or "
-                          f"not a saved model ({type(err).__name__}: {err})") from err
+        model = persistence.load_checked(super().load, cls, fname, mmap=mmap)
         if not isinstance(model, cls):
             model = cls.from_gensim(model)
         return model
@@ -945,7 +721,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if not isinstance(model, gensim_word2vec.Word2Vec):
             raise TypeError(f"expected a gensim Word2Vec model, got {type(model).__name__}")
         model.__class__ = cls
-        _set_missing_defaults(model)
+        persistence.set_missing_defaults(model)
         return model
 
     def __str__(self):
@@ -953,45 +729,3 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if self.loss is not None:
             text = text[:-1] + f", loss={self.loss}>"
         return text
-
-
-def _generation_subname(fname, generation, subname):
-    """Name a saved array ``<fname>.<generation>.<attribute>.npy`` instead of gensim's ``<fname>.<attribute>.npy``."""
-    def named(*args):
-        first = args[0]
-        if first.startswith(fname):
-            first = f"{fname}.{generation}{first[len(fname):]}"
-        return subname(first, *args[1:])
-    return named
-
-
-def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_other_generations(fname, keep):
-    """Remove the arrays (and leftover temporary files) of earlier or interrupted saves of `fname`."""
-    directory = os.path.dirname(os.path.abspath(fname))
-    pattern = re.compile(re.escape(os.path.basename(fname)) + r"\.(g[0-9a-f]{12})\.")
-    for entry in os.listdir(directory):
-        match = pattern.match(entry)
-        if match and match.group(1) != keep:
-            try:
-                os.unlink(os.path.join(directory, entry))
-            except OSError:
-                logger.warning("could not remove %s", entry)
-
-
-def _set_missing_defaults(model):
-    # a model saved before an option existed behaves as it did: without it
-    for name, default in (("loss", None), ("nce_normalizer", "fixed"), ("nce_log_z", None),
-                          ("shared_samples", False), ("output_bias", False), ("syn1neg_bias", None)):
-        if not hasattr(model, name):
-            setattr(model, name, default)
-    for name in _DERIVED_ATTRS:
-        if not hasattr(model, name):
-            setattr(model, name, None)

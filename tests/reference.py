@@ -37,6 +37,9 @@ SAMPLED_LOSSES = {
     "sampled_softmax": loss_sampled_softmax,
     "blackout": loss_blackout,
 }
+"""The reference loss of each sampled loss of the table (``test_the_table_has_a_reference`` checks that none is missing)."""
+DENSE_LOSSES = {"softmax": loss_softmax}
+"""The reference loss of each dense loss of the table."""
 
 
 def numeric_gradient(f, x, eps=1e-6):

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from blackout_ext import Word2Vec
-from blackout_ext.word2vec import LOSSES
+from blackout_ext.losses import KERNEL_LOSSES, LOSSES
 
 
 def test_unknown_loss_lists_the_choices():
@@ -16,7 +16,7 @@ def test_unknown_loss_lists_the_choices():
         assert repr(loss) in message
 
 
-@pytest.mark.parametrize("loss", ["nce", "blackout", "sampled_softmax", "softmax"])
+@pytest.mark.parametrize("loss", KERNEL_LOSSES)
 @pytest.mark.parametrize("negative", [0, -3])
 def test_negative_below_one_is_refused(loss, negative):
     with pytest.raises(ValueError, match=f"negative >= 1.*negative={negative}"):

@@ -3,9 +3,18 @@ import numpy as np
 import pytest
 
 from blackout_ext import _inner
-from reference import SAMPLED_LOSSES, loss_softmax, numeric_gradient, pair_update
+from blackout_ext.losses import KERNEL_LOSSES, LOSS_SPECS
+from reference import DENSE_LOSSES, SAMPLED_LOSSES, loss_softmax, numeric_gradient, pair_update
 
 K = 6
+LEARNED = [name for name in SAMPLED_LOSSES if LOSS_SPECS[name].learned_normalizer]
+
+
+def test_the_table_has_a_reference():
+    """Every loss the kernels train has a NumPy reference here: a new row cannot go untested."""
+    for name in KERNEL_LOSSES:
+        assert name in (DENSE_LOSSES if LOSS_SPECS[name].dense else SAMPLED_LOSSES), name
+    assert set(SAMPLED_LOSSES) | set(DENSE_LOSSES) == set(KERNEL_LOSSES)
 
 
 def random_case(seed, n=K + 1, scale=2.0):
@@ -16,7 +25,7 @@ def random_case(seed, n=K + 1, scale=2.0):
     return scores, logq
 
 
-@pytest.mark.parametrize("loss, log_z", [(loss, 0.0) for loss in sorted(SAMPLED_LOSSES)] + [("nce", 1.5)])
+@pytest.mark.parametrize("loss, log_z", [(loss, 0.0) for loss in sorted(SAMPLED_LOSSES)] + [(n, 1.5) for n in LEARNED])
 @pytest.mark.parametrize("seed", range(5))
 def test_sampled_gammas_match_finite_differences(loss, seed, log_z):
     scores, logq = random_case(seed)
@@ -26,7 +35,7 @@ def test_sampled_gammas_match_finite_differences(loss, seed, log_z):
     np.testing.assert_allclose(gammas, expected, rtol=1e-5, atol=1e-7)
     # the kernel's exponentials are float (expf), summed and logged in double
     assert value == pytest.approx(reference(scores, logq, K, log_z), rel=1e-6)
-    if loss == "nce":
+    if loss in LEARNED:
         expected_dz = -numeric_gradient(lambda z: reference(scores, logq, K, z[0]), [log_z])[0]
         assert dlogz == pytest.approx(expected_dz, rel=1e-5)
 
@@ -52,7 +61,7 @@ def test_softmax_gammas_match_finite_differences(seed):
 
 
 @pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
-@pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES) + ["softmax"])
+@pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES) + sorted(DENSE_LOSSES))
 def test_pair_update_applies_the_gammas(loss, with_bias):
     """The kernel's full pair step (scores, gammas, update) against the reference update.
 
@@ -64,14 +73,14 @@ def test_pair_update_applies_the_gammas(loss, with_bias):
     logq_full = np.log(rng.dirichlet(np.ones(vocab)))
     bias = (rng.normal(size=vocab) - 3.0).astype(np.float32) if with_bias else None
     b64 = np.zeros(vocab) if bias is None else bias.astype(np.float64)
-    if loss == "softmax":
+    if loss in DENSE_LOSSES:
         cand = np.array([4])
         scores = syn1neg.astype(np.float64) @ h.astype(np.float64) + b64
         gammas = -numeric_gradient(lambda s: loss_softmax(s, 4), scores)
         full_cand = np.arange(vocab)
     else:
         cand = np.array([3, 5, 5, 11, 29, 3])  # a duplicate draw, and a hit kept (not by blackout)
-        if loss == "blackout":
+        if not LOSS_SPECS[loss].keeps_hits:
             cand = cand[:-1]
         scores = syn1neg[cand].astype(np.float64) @ h.astype(np.float64) + b64[cand]
         reference = SAMPLED_LOSSES[loss]
@@ -87,7 +96,7 @@ def test_pair_update_applies_the_gammas(loss, with_bias):
     if bias is not None:
         np.testing.assert_allclose(updated_bias, expected_bias, rtol=1e-4, atol=1e-5)
         assert not np.array_equal(updated_bias, bias)
-    reference_value = loss_softmax(scores, 4) if loss == "softmax" else SAMPLED_LOSSES[loss](
+    reference_value = loss_softmax(scores, 4) if loss in DENSE_LOSSES else SAMPLED_LOSSES[loss](
         scores, logq_full[cand], K, 0.0)
     assert value == pytest.approx(reference_value, rel=1e-4)
 
@@ -109,7 +118,7 @@ def test_alias_sampler_matches_q():
 
 
 @pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
-@pytest.mark.parametrize("loss, learned_z", [(loss, False) for loss in sorted(SAMPLED_LOSSES)] + [("nce", True)])
+@pytest.mark.parametrize("loss, learned_z", [(loss, False) for loss in sorted(SAMPLED_LOSSES)] + [(n, True) for n in LEARNED])
 def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z, with_bias):
     """shared_samples: one window's update is the sum of its pairs' reference updates, every
     gradient taken at the weights as they were before the window (one mini-batch)."""
@@ -123,7 +132,7 @@ def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z, with_bia
     b64 = np.zeros(vocab) if bias is None else bias.astype(np.float64)
     contexts = [7, 2, 7, 19]                      # a context word twice in the window
     cand = np.array([3, 5, 5, 11, 29, 3])         # a duplicate draw, and a hit kept (not by blackout)
-    if loss == "blackout":
+    if not LOSS_SPECS[loss].keeps_hits:
         cand = cand[:-1]
     reference = SAMPLED_LOSSES[loss]
     expected_syn1neg = syn1neg.astype(np.float64)

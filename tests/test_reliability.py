@@ -10,6 +10,8 @@ import time
 import numpy as np
 import pytest
 from gensim.models import Word2Vec as GensimWord2Vec
+
+from blackout_ext.losses import KERNEL_LOSSES
 from gensim.models.callbacks import CallbackAny2Vec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -285,7 +287,7 @@ def check_outcome(make):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sentences=sentences_strategy, loss=st.sampled_from(["nce", "blackout", "sampled_softmax", "softmax"]))
+@given(sentences=sentences_strategy, loss=st.sampled_from(KERNEL_LOSSES))
 def test_fuzzed_iterables(sentences, loss):
     check_outcome(lambda: Word2Vec(sentences, loss=loss, min_count=1, vector_size=4, workers=2, epochs=1))
 
@@ -331,7 +333,7 @@ def test_extreme_corpora(tmp_path, path):
 # --------------------------------------------------------------------------------------------
 # numerical faults
 
-@pytest.mark.parametrize("loss", ["nce", "blackout", "sampled_softmax", "softmax"])
+@pytest.mark.parametrize("loss", KERNEL_LOSSES)
 @pytest.mark.parametrize("case", [
     dict(alpha=10.0, min_alpha=10.0), dict(alpha=1.0, sg=1), dict(ns_exponent=0.0), dict(ns_exponent=1.0),
     dict(vector_size=1), dict(negative=500),
@@ -341,10 +343,11 @@ def test_numerical_faults_keep_weights_finite(small_corpus, loss, case):
     params.update(case)
     model = Word2Vec(small_corpus, loss=loss, **params)
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
+    assert np.isfinite(model.syn1neg_bias).all()
     assert np.isfinite(model.get_latest_training_loss())
 
 
-@pytest.mark.parametrize("loss", ["nce", "blackout", "sampled_softmax", "softmax"])
+@pytest.mark.parametrize("loss", KERNEL_LOSSES)
 def test_two_word_vocabulary_and_k_above_it(loss):
     model = Word2Vec([["a", "b"]] * 200, loss=loss, negative=20, min_count=1, sample=0, vector_size=4,
                      workers=2, epochs=3, compute_loss=True)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from blackout_ext import Word2Vec
+from blackout_ext.losses import SHARED_SAMPLE_LOSSES
 
 N_CONTEXTS, N_TARGETS, N_SENTENCES, K = 4, 6, 12000, 5
 
@@ -162,7 +163,7 @@ def window_corpus():
     return sentences, counts / counts.sum(axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("loss", ["sampled_softmax", "blackout", "nce"])
+@pytest.mark.parametrize("loss", SHARED_SAMPLE_LOSSES)
 def test_shared_samples_reach_the_same_optimum(window_corpus, loss):
     sentences, empirical = window_corpus
     model = fit(sentences, loss, shared_samples=True, epochs=15)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gensim.models.word2vec import PathLineSentences
 
-from blackout_ext import Word2Vec, _inner
+from blackout_ext import Word2Vec, _corpus_file, _inner, _vocab
 from blackout_ext.corpora import LineSentence
 from helpers import partner_ranks, write_lines
 
@@ -91,10 +91,10 @@ def test_learning_rate_follows_the_position_in_the_file(lee_file):
         def rate(progress):
             return 0.05 - (0.05 - 0.001) * (epoch + progress) / 4
         for start, end in ((0, size // 2), (size // 2, size)):  # each as if the whole epoch
-            *_, last_alpha = _inner.train_epoch_file(model, lee_file, start, end, table, mem, epoch, 0, 1)
+            *_, last_alpha = _corpus_file.train_epoch_file(model, lee_file, start, end, table, mem, epoch, 0, 1)
             assert last_alpha == pytest.approx(rate(1.0), abs=1e-6)
         for start, end in ((0, size // 4), (size // 4, size // 2), (size // 2, size)):
-            *_, last_alpha = _inner.train_epoch_file(
+            *_, last_alpha = _corpus_file.train_epoch_file(
                 model, lee_file, start, end, table, mem, epoch, 0, 1, None, start / size, end / size)
             assert last_alpha == pytest.approx(rate(end / size), abs=1e-6)
 
@@ -102,7 +102,7 @@ def test_learning_rate_follows_the_position_in_the_file(lee_file):
 @pytest.mark.parametrize("size", [0, 1, 5, 1000, 100_000, 10_000_000, 10**10])
 @pytest.mark.parametrize("workers", [1, 2, 3, 16])
 def test_file_chunks_cover_the_file(size, workers):
-    from blackout_ext.word2vec import file_chunks
+    from blackout_ext._epochs import file_chunks
 
     bounds = file_chunks(size, workers)
     assert bounds[0] == 0 and bounds[-1] == size
@@ -171,11 +171,11 @@ def test_bad_corpus_files_are_clear_errors(tmp_path, lee_file):
 
 def test_vocab_hash_finds_every_word_and_nothing_else():
     words = [f"w{i}" for i in range(1000)] + ["", "ünïcödé", "a b"]
-    table = _inner.VocabHash(words)
+    table = _vocab.VocabHash(words)
     for i, w in enumerate(words):
-        assert _inner.py_vocab_lookup(table, w.encode("utf8")) == i
+        assert _vocab.py_vocab_lookup(table, w.encode("utf8")) == i
     for w in ("w1000", "w", "x1", "ünïcöd"):
-        assert _inner.py_vocab_lookup(table, w.encode("utf8")) == -1
+        assert _vocab.py_vocab_lookup(table, w.encode("utf8")) == -1
 
 
 class Token(str):
@@ -184,15 +184,15 @@ class Token(str):
 
 def test_vocab_hash_is_exact_only_for_plain_str_keys_at_their_index():
     words = ["a", "b", "ünï"]
-    assert _inner.VocabHash(words, {w: i for i, w in enumerate(words)}).exact
-    assert not _inner.VocabHash(words, {"a": 0, "b": 2, "ünï": 1}).exact     # disagrees with the list
-    assert not _inner.VocabHash(words, {"a": 0, "b": 1}).exact               # a key missing
+    assert _vocab.VocabHash(words, {w: i for i, w in enumerate(words)}).exact
+    assert not _vocab.VocabHash(words, {"a": 0, "b": 2, "ünï": 1}).exact     # disagrees with the list
+    assert not _vocab.VocabHash(words, {"a": 0, "b": 1}).exact               # a key missing
     for odd in (7, Token("c"), "bad\udc80"):                                 # int, subclass, lone surrogate
         keys = words + [odd]
-        table = _inner.VocabHash(keys, {k: i for i, k in enumerate(keys)})
+        table = _vocab.VocabHash(keys, {k: i for i, k in enumerate(keys)})
         assert not table.exact
-        assert [_inner.py_vocab_lookup(table, w.encode("utf8")) for w in words] == [0, 1, 2]
-        assert _inner.py_vocab_lookup(table, b"c") == -1 and _inner.py_vocab_lookup(table, b"7") == -1
+        assert [_vocab.py_vocab_lookup(table, w.encode("utf8")) for w in words] == [0, 1, 2]
+        assert _vocab.py_vocab_lookup(table, b"c") == -1 and _vocab.py_vocab_lookup(table, b"7") == -1
 
 
 @pytest.mark.parametrize("sg", [1, 0])

@@ -4,10 +4,11 @@ import pytest
 from gensim.models import KeyedVectors
 from gensim.models import Word2Vec as GensimWord2Vec
 
-from blackout_ext import NEW_LOSSES, Word2Vec
+from blackout_ext import Word2Vec
+from blackout_ext.losses import KERNEL_LOSSES, SAMPLED_LOSSES
 from helpers import ARCHS, EpochLoss, partner_ranks
 
-SAMPLED = ["nce", "blackout", "sampled_softmax"]
+SAMPLED = list(SAMPLED_LOSSES)
 COMMON = dict(vector_size=32, min_count=3, seed=1, negative=5)
 
 _cache = {}
@@ -74,7 +75,7 @@ def test_full_softmax_trains(small_corpus, arch):
 
 
 @pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
-@pytest.mark.parametrize("loss", NEW_LOSSES)
+@pytest.mark.parametrize("loss", KERNEL_LOSSES)
 def test_save_load_roundtrip_then_train(tmp_path, small_corpus, loss, arch):
     model = Word2Vec(small_corpus, loss=loss, workers=1, epochs=2,
                      nce_normalizer="learned" if loss == "nce" else "fixed", **dict(COMMON, **ARCHS[arch]))
@@ -109,7 +110,7 @@ def test_save_load_keeps_shared_samples(tmp_path, small_corpus):
     np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
 
 
-@pytest.mark.parametrize("loss, arch", [(loss, arch) for loss in NEW_LOSSES for arch in ("sg", "cbow_mean")]
+@pytest.mark.parametrize("loss, arch", [(loss, arch) for loss in KERNEL_LOSSES for arch in ("sg", "cbow_mean")]
                          + [(loss, "sg_shared") for loss in SAMPLED])
 def test_one_worker_is_deterministic(small_corpus, loss, arch):
     arch_params = dict(sg=1, shared_samples=True) if arch == "sg_shared" else ARCHS[arch]
@@ -123,7 +124,7 @@ def test_one_worker_is_deterministic(small_corpus, loss, arch):
 
 
 @pytest.mark.parametrize("arch", ["sg", "cbow_mean"])
-@pytest.mark.parametrize("loss", NEW_LOSSES)
+@pytest.mark.parametrize("loss", KERNEL_LOSSES)
 def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
     nce = "learned" if loss == "nce" else "fixed"
     model = Word2Vec(small_corpus, loss=loss, nce_normalizer=nce, workers=2, epochs=2, **dict(COMMON, **ARCHS[arch]))
@@ -150,7 +151,7 @@ def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
     assert model.wv.get_vecattr(new_word, "count") >= 3
 
 
-@pytest.mark.parametrize("loss", NEW_LOSSES)
+@pytest.mark.parametrize("loss", KERNEL_LOSSES)
 def test_predict_output_word(small_corpus, loss):
     model = Word2Vec(small_corpus, loss=loss, workers=1, epochs=2, **COMMON)
     predictions = model.predict_output_word(["police", "said"], topn=5)
@@ -163,7 +164,7 @@ def test_predict_output_word(small_corpus, loss):
     assert np.all(np.isfinite(probs))
 
 
-@pytest.mark.parametrize("loss", NEW_LOSSES)
+@pytest.mark.parametrize("loss", KERNEL_LOSSES)
 def test_no_nan_at_learning_rate_one(small_corpus, loss):
     model = Word2Vec(small_corpus, loss=loss, alpha=1.0, min_alpha=1.0, workers=2, epochs=3,
                      compute_loss=True, **COMMON)

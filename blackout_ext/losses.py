@@ -1,0 +1,93 @@
+"""The table of output layers: one row per loss, the one place where its facts live.
+
+Every check, constant and test list in the package derives from :data:`LOSS_TABLE`. Adding a
+loss means one row here, one gammas function in the kernels (``_inner.pyx``, registered in
+``gamma_function``) and one reference function in ``tests/reference.py``; see
+``ARCHITECTURE.md``.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Loss:
+    """What the package needs to know about one output layer.
+
+    Attributes
+    ----------
+    name : str
+        The value of ``Word2Vec(loss=...)``.
+    code : int
+        The kernel's code for it (``LossMode`` in ``_inner.pxd``); 0 for gensim's own kernels.
+    dense : bool
+        Scores the whole vocabulary (O(|V| d) per prediction) instead of k sampled candidates.
+    keeps_hits : bool
+        A noise draw equal to the target stays a candidate (False: it is redrawn).
+    learned_normalizer : bool
+        ``nce_normalizer='learned'`` applies.
+    shared_samples : bool
+        ``shared_samples=True`` applies (skip-gram).
+    output_bias : bool
+        The scores carry an output bias ``b_w`` (``syn1neg_bias``).
+    summary : str
+        One line for docs and the command line.
+    """
+
+    name: str
+    code: int
+    dense: bool = False
+    keeps_hits: bool = True
+    learned_normalizer: bool = False
+    shared_samples: bool = False
+    output_bias: bool = False
+    summary: str = ""
+
+    @property
+    def own_kernel(self):
+        """bool: trained by this package's kernels (on ``syn1neg``), not gensim's."""
+        return self.code != 0
+
+
+LOSS_TABLE = (
+    Loss("ns", 0, summary="negative sampling (gensim's kernel)"),
+    Loss("hs", 0, summary="hierarchical softmax (gensim's kernel)"),
+    Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True,
+         summary="noise-contrastive estimation, D = s - c - log(k q)"),
+    Loss("sampled_softmax", 2, shared_samples=True, output_bias=True,
+         summary="softmax over the target and k draws, logits s - log q"),
+    Loss("blackout", 3, keeps_hits=False, shared_samples=True, output_bias=True,
+         summary="the same weighted softmax plus sum log(1 - p_j)"),
+    Loss("softmax", 4, dense=True, output_bias=True, summary="the exact full softmax"),
+)
+
+LOSS_SPECS = {loss.name: loss for loss in LOSS_TABLE}
+"""dict of str to :class:`Loss`: the table by name."""
+LOSSES = tuple(LOSS_SPECS)
+"""Every value ``Word2Vec(loss=...)`` accepts (besides None, gensim's own choice)."""
+GENSIM_LOSSES = tuple(loss.name for loss in LOSS_TABLE if not loss.own_kernel)
+"""Output layers trained by gensim's own kernels."""
+KERNEL_LOSSES = tuple(loss.name for loss in LOSS_TABLE if loss.own_kernel)
+"""Output layers trained by this package's kernels, all on ``syn1neg``."""
+NEW_LOSSES = KERNEL_LOSSES
+"""The same as :data:`KERNEL_LOSSES`, by the name the first release exported."""
+SAMPLED_LOSSES = tuple(loss.name for loss in LOSS_TABLE if loss.own_kernel and not loss.dense)
+"""This package's losses that draw k noise samples per prediction."""
+SHARED_SAMPLE_LOSSES = tuple(loss.name for loss in LOSS_TABLE if loss.shared_samples)
+"""The losses that take ``shared_samples=True``."""
+BIAS_LOSSES = tuple(loss.name for loss in LOSS_TABLE if loss.output_bias)
+"""The losses whose scores carry an output bias."""
+
+
+def loss_spec(name):
+    """The :class:`Loss` row of `name`, or None for ``loss=None`` (gensim's own choice).
+
+    Raises
+    ------
+    ValueError
+        If `name` is not a loss of the table; the message lists them.
+    """
+    if name is None:
+        return None
+    try:
+        return LOSS_SPECS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}") from None
