@@ -63,6 +63,27 @@ def wait_for_threads(threads, progress_queue, grace=5.0):
             pass
 
 
+class ProgressQueue(Queue):
+    """The workers' report queue, which also tells the model's callbacks of each report.
+
+    gensim's ``_log_epoch_progress`` takes every report off this queue in the calling thread;
+    each ``(examples, effective words, raw words)`` report is then passed on to every callback
+    with an ``on_progress(model, raw_words)`` method (see :mod:`blackout_ext.callbacks`).
+    """
+
+    def __init__(self, model, callbacks=(), maxsize=0):
+        super().__init__(maxsize=maxsize)
+        self.listeners = [cb for cb in callbacks if hasattr(cb, "on_progress")]
+        self.model = model
+
+    def get(self, block=True, timeout=None):
+        report = super().get(block=block, timeout=timeout)
+        if report is not None:
+            for callback in self.listeners:
+                callback.on_progress(self.model, report[2])
+        return report
+
+
 class EpochThreads:
     """The threads of one epoch: started, watched through gensim's progress log, joined.
 
@@ -117,8 +138,9 @@ class EpochThreads:
 class IterableEpoch(EpochThreads):
     """An epoch over an iterable corpus: one producer cuts it into jobs, `workers` consumers train them."""
 
-    def __init__(self, model, data_iterable, cur_epoch=0, total_examples=None, total_words=None, queue_factor=2):
-        super().__init__(model, Queue(maxsize=(queue_factor + 1) * model.workers))
+    def __init__(self, model, data_iterable, cur_epoch=0, total_examples=None, total_words=None, queue_factor=2,
+                 callbacks=()):
+        super().__init__(model, ProgressQueue(model, callbacks, maxsize=(queue_factor + 1) * model.workers))
         self.data_iterable = data_iterable
         self.job_queue = Queue(maxsize=queue_factor * model.workers)
         self.stopping = threading.Event()
@@ -183,8 +205,8 @@ class FileEpoch(EpochThreads):
     position in the file.
     """
 
-    def __init__(self, model, corpus_file, cur_epoch=0, total_examples=None, total_words=None):
-        super().__init__(model, Queue())
+    def __init__(self, model, corpus_file, cur_epoch=0, total_examples=None, total_words=None, callbacks=()):
+        super().__init__(model, ProgressQueue(model, callbacks))
         self.corpus_file = corpus_file
         self.cur_epoch = cur_epoch
         self.epoch_args = dict(cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words)

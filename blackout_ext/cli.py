@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from blackout_ext.word2vec import LOSSES
+from blackout_ext.losses import LOSSES
 
 PROG = "blackout-ext"
 
@@ -75,30 +75,9 @@ def build_parser():
 
 
 def _progress_callback(epochs, quiet):
-    if quiet:
-        return []
-    from tqdm.auto import tqdm
-    from gensim.models.callbacks import CallbackAny2Vec
-    from timeit import default_timer
+    from blackout_ext.callbacks import ProgressBar
 
-    class Progress(CallbackAny2Vec):
-        def on_train_begin(self, model):
-            self.bar = tqdm(total=epochs, unit="epoch", desc="training")
-            self.start, self.last_loss = default_timer(), 0.0
-            self.words = model.corpus_total_words or 0
-
-        def on_epoch_end(self, model):
-            loss = model.get_latest_training_loss()
-            elapsed = default_timer() - self.start
-            self.bar.update(1)
-            self.bar.set_postfix(words_per_s=f"{self.words * self.bar.n / elapsed:.0f}",
-                                 loss=f"{loss - self.last_loss:.4g}")
-            self.last_loss = loss
-
-        def on_train_end(self, model):
-            self.bar.close()
-
-    return [Progress()]
+    return [] if quiet else [ProgressBar(epochs)]
 
 
 def _cmd_compare(args):

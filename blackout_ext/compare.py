@@ -10,11 +10,12 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from timeit import default_timer
 
-from gensim.models.callbacks import CallbackAny2Vec
-from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
-from blackout_ext.word2vec import LOSSES, SHARED_SAMPLE_LOSSES, Word2Vec
+from blackout_ext import corpora
+from blackout_ext.callbacks import EpochLoss, ProgressBar
+from blackout_ext.losses import LOSSES, SHARED_SAMPLE_LOSSES
+from blackout_ext.word2vec import Word2Vec
 
 #: What :func:`compare_modes` accepts: every loss, and ``<loss>+shared`` for the sampled losses,
 #: which trains that loss with ``shared_samples=True`` (skip-gram only).
@@ -58,24 +59,6 @@ class ModeResult:
     epoch_seconds: list = field(default_factory=list)
 
 
-class _EpochRecorder(CallbackAny2Vec):
-    def __init__(self, progress=None):
-        self.losses, self.seconds, self._last, self._start = [], [], 0.0, None
-        self.progress = progress
-
-    def on_train_begin(self, model):
-        self._start = default_timer()
-
-    def on_epoch_end(self, model):
-        total = model.get_latest_training_loss()
-        self.losses.append(total - self._last)
-        self._last = total
-        self.seconds.append(default_timer() - self._start)
-        if self.progress is not None:
-            self.progress.update(1)
-            self.progress.set_postfix(loss=f"{self.losses[-1]:.4g}")
-
-
 def split_corpus(sentences, heldout_fraction=0.1):
     """Split a list of sentences into (train, held-out): every 1/fraction-th sentence is held out."""
     step = max(2, int(round(1.0 / heldout_fraction))) if heldout_fraction > 0 else 0
@@ -87,11 +70,8 @@ def split_corpus(sentences, heldout_fraction=0.1):
 
 
 def load_sentences(path=None, limit=None):
-    """Read a corpus through smart_open (plain, .gz, .bz2, or a URL), one sentence per line."""
-    path = path or DEFAULT_CORPUS
-    if "://" not in path and not os.path.exists(path):
-        raise FileNotFoundError(f"corpus not found: {path}")
-    return [s for s in LineSentence(path, limit=limit) if s]
+    """Read a corpus (plain, .gz, .bz2, or a URL), one sentence per line; the default corpus if None."""
+    return corpora.load_sentences(path or DEFAULT_CORPUS, limit=limit)
 
 
 def quality_scores(wv):
@@ -133,27 +113,23 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
     n_words = sum(len(s) for s in sentences)
     results, ns_speed = [], None
     for mode in modes:
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=params.get("epochs", 5), desc=f"{mode:>16}", unit="epoch", leave=True)
-        recorder = _EpochRecorder(bar)
+        recorder = EpochLoss()
+        callbacks = [recorder] + ([ProgressBar(params.get("epochs", 5), desc=f"{mode:>16}")] if progress else [])
         mode_params = {k: v for k, v in params.items() if not (mode == "hs" and k == "negative")}
         model = Word2Vec(**mode_options(mode), **mode_params)
         model.build_vocab(sentences)
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
         model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs, compute_loss=True,
-                    callbacks=[recorder])
+                    callbacks=callbacks)
         seconds = default_timer() - start
-        if bar is not None:
-            bar.close()
         speed = n_words * model.epochs / seconds
         ns_speed = ns_speed or speed
         perplexity = model.evaluate_log_likelihood(heldout).perplexity if heldout else float("nan")
         results.append(ModeResult(
             mode=mode, train_seconds=seconds, words_per_second=speed, speed_vs_ns=speed / ns_speed,
-            final_epoch_loss=recorder.losses[-1] if recorder.losses else float("nan"),
-            heldout_perplexity=perplexity, epoch_losses=recorder.losses, epoch_seconds=recorder.seconds,
+            final_epoch_loss=float(recorder.per_epoch[-1]) if recorder.cumulative else float("nan"),
+            heldout_perplexity=perplexity, epoch_losses=[float(x) for x in recorder.per_epoch],
+            epoch_seconds=recorder.seconds,
             **quality_scores(model.wv)))
         logger.info("%s: %.1fs, %.0f words/s, perplexity %.1f", mode, seconds, speed, perplexity)
     return results

@@ -8,6 +8,7 @@ not valid UTF-8 is **skipped and counted** instead of failing the whole run. The
 """
 import itertools
 import logging
+import os
 
 from gensim import utils
 from gensim.models import word2vec as gensim_word2vec
@@ -74,3 +75,31 @@ class LineSentence(gensim_word2vec.LineSentence):
         """Log a warning if the last pass skipped tokens."""
         if self.invalid_tokens:
             logger.warning("skipped %i tokens that are not valid UTF-8 in %s", self.invalid_tokens, self.source)
+
+
+def load_sentences(path, limit=None):
+    """Read a whole corpus into a list: one sentence per line, through :class:`LineSentence`.
+
+    Parameters
+    ----------
+    path : str
+        A plain, ``.gz`` or ``.bz2`` file, or a URL smart_open reads.
+    limit : int, optional
+        Read at most this many lines.
+
+    Returns
+    -------
+    list of list of str
+        The non-empty sentences.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` is a local path that does not exist.
+    """
+    if "://" not in path and not os.path.exists(path):
+        raise FileNotFoundError(f"corpus not found: {path}")
+    reader = LineSentence(path, limit=limit)
+    sentences = [s for s in reader if s]
+    reader.warn_invalid()
+    return sentences

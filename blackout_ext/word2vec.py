@@ -564,7 +564,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if not total_words:
             raise ValueError("total_words must be provided alongside corpus_file argument.")
         return _epochs.FileEpoch(self, corpus_file, cur_epoch=cur_epoch, total_examples=total_examples,
-                                 total_words=total_words).train()
+                                 total_words=total_words, callbacks=callbacks).train()
 
     def _train_epoch(self, data_iterable, cur_epoch=0, total_examples=None, total_words=None,
                      queue_factor=2, report_delay=1.0, callbacks=()):
@@ -572,7 +572,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         if self.uses_own_kernels:
             self._vocab_hash()  # built here once, not by two workers at once
         epoch = _epochs.IterableEpoch(self, data_iterable, cur_epoch=cur_epoch, total_examples=total_examples,
-                                      total_words=total_words, queue_factor=queue_factor)
+                                      total_words=total_words, queue_factor=queue_factor, callbacks=callbacks)
         return epoch.train(report_delay=report_delay)
 
     def _job_producer(self, data_iterator, job_queue, cur_epoch=0, total_examples=None, total_words=None):

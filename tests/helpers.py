@@ -1,6 +1,6 @@
 """Helpers shared by the tests."""
 import numpy as np
-from gensim.models.callbacks import CallbackAny2Vec
+from blackout_ext.callbacks import EpochLoss  # noqa: F401  (the tests' recorder)
 
 # Related pairs that a model trained on the Lee corpus should place near each other.
 LEE_PAIRS = [
@@ -17,23 +17,6 @@ ARCHS = {
     "cbow_mean": dict(sg=0, cbow_mean=1, alpha=0.025),
     "cbow_sum": dict(sg=0, cbow_mean=0, alpha=0.01),
 }
-
-
-class EpochLoss(CallbackAny2Vec):
-    """Records the training loss of each epoch (gensim's counter is cumulative within train())."""
-
-    def __init__(self):
-        self.cumulative = []
-
-    def on_train_begin(self, model):
-        self.cumulative = []
-
-    def on_epoch_end(self, model):
-        self.cumulative.append(model.get_latest_training_loss())
-
-    @property
-    def per_epoch(self):
-        return np.diff([0.0] + self.cumulative)
 
 
 def partner_ranks(model, pairs=LEE_PAIRS):

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from gensim.models.callbacks import CallbackAny2Vec
 from gensim.models.word2vec import PathLineSentences
 
 from blackout_ext import Word2Vec, _corpus_file, _inner, _vocab
@@ -258,3 +259,53 @@ def test_local_url_through_smart_open(tmp_path, lee_corpus):
     assert [s for s in corpus] == [s for s in lee_corpus[:50]]
     model = Word2Vec(corpus, loss="blackout", workers=2, epochs=1, **dict(PARAMS, min_count=2))
     assert len(model.wv) > 50
+
+
+class ProgressRecorder(CallbackAny2Vec):
+    """Records every on_progress report, and how many came before each epoch's end."""
+
+    def __init__(self):
+        self.reports, self.at_epoch_end = [], []
+
+    def on_progress(self, model, raw_words):
+        self.reports.append(raw_words)
+
+    def on_epoch_end(self, model):
+        self.at_epoch_end.append(len(self.reports))
+
+
+@pytest.mark.parametrize("path", ["iterable", "corpus_file"])
+@pytest.mark.parametrize("loss", ["blackout", "ns"])
+def test_progress_is_reported_within_an_epoch(lee_corpus, lee_file, path, loss):
+    """Callbacks with on_progress hear of every job or chunk, so a progress bar moves within an
+    epoch; the reports add up to the words read. (gensim's own corpus_file kernels, used for
+    ns and hs, report only at the end of an epoch.)"""
+    recorder = ProgressRecorder()
+    params = dict(PARAMS, loss=loss, workers=2, epochs=2, batch_words=2000, callbacks=[recorder])
+    if path == "iterable":
+        model = Word2Vec(lee_corpus, **params)
+    else:
+        if loss == "ns":
+            pytest.skip("gensim's corpus_file kernels report at epoch ends only")
+        model = Word2Vec(corpus_file=lee_file, **params)
+    words = sum(len(s) for s in lee_corpus)
+    assert sum(recorder.reports) == 2 * words
+    assert recorder.at_epoch_end[0] >= 5  # one per job or 64 KB chunk in the first epoch, not one at its end
+    assert recorder.at_epoch_end[1] == len(recorder.reports)
+    assert model.corpus_total_words == words
+
+
+def test_progress_bar_counts_every_word(lee_corpus, capsys):
+    from blackout_ext.callbacks import ProgressBar
+
+    bar = ProgressBar(epochs=2)
+    n = {}
+
+    class Spy(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            n[len(n)] = bar.bar.n
+
+    Word2Vec(lee_corpus, loss="nce", workers=2, epochs=2, compute_loss=True, callbacks=[bar, Spy()], **PARAMS)
+    words = sum(len(s) for s in lee_corpus)
+    assert n == {0: words, 1: 2 * words}
+    assert "loss=" in capsys.readouterr().err
