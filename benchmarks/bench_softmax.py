@@ -4,7 +4,7 @@
 One prediction of ``loss="softmax"`` needs the |V| scores (an ``sgemv``) and a rank-1 update of
 the whole output matrix (an ``sger``, plus the input gradient). This times training one CBOW
 prediction per word with one worker, and one ``sgemv`` + ``sger`` of the same shape through
-SciPy's BLAS, in the same run, both single-threaded, and prints the ratio (issue 7: floor
+SciPy's BLAS, in the same run, both single-threaded, and prints the ratio (floor
 1.5x, goal 1.1x).
 
     python benchmarks/bench_softmax.py [--vocab 1000,10000,50000] [--size 100]

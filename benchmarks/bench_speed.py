@@ -27,7 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "corpora", "wordnet-glosses.txt.gz")
-TARGETS = {  # issue 7: floor and goal of the ratio to gensim's ns
+TARGETS = {  # the floor and the goal set for the ratio to gensim's ns
     ("nce", "sg"): (1.0, 1.3), ("blackout", "sg"): (0.95, 1.25),
     ("nce", "cbow"): (1.0, 1.3), ("blackout", "cbow"): (1.0, 1.3),
 }
@@ -249,7 +249,7 @@ def gil_share(sentences, mode, arch, k, args):
 
 
 def scaling(args):
-    """words/s with 2 workers over 1 worker, per mode (issue 7: floor 1.8x, goal 1.95x).
+    """words/s with 2 workers over 1 worker, per mode (floor 1.8x, goal 1.95x).
 
     The ratio swings with the load of the shared machine, so beside it: the CPU utilisation of
     the 2-worker run (process CPU seconds / wall seconds; 2.0 means neither worker ever

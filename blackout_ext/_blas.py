@@ -1,7 +1,7 @@
 """Keep SciPy's OpenBLAS single-threaded while our worker threads call it.
 
-The full softmax calls ``sgemv``/``sger`` once per prediction from each of gensim's worker
-threads. OpenBLAS would split each call over its own thread pool as well, and on a small
+The full softmax calls ``sgemv`` once per prediction (for the scores) from each of gensim's
+worker threads. OpenBLAS would split each call over its own thread pool as well, and on a small
 machine the two pools fight (measured: 4x slower with 2 workers on 2 cores). This does what
 threadpoolctl does, for the one library our kernels link: SciPy's bundled OpenBLAS.
 """
