@@ -16,7 +16,7 @@ class _CliError(Exception):
     pass
 
 
-def _add_training_options(parser):
+def _add_training_options(parser, epochs=5):
     group = parser.add_argument_group("word2vec options")
     group.add_argument("--sg", type=int, choices=(0, 1), default=1, help="1: skip-gram (default), 0: CBOW")
     group.add_argument("--size", type=int, default=100, help="vector size (default 100)")
@@ -26,7 +26,7 @@ def _add_training_options(parser):
     group.add_argument("--min-count", type=int, default=5)
     group.add_argument("--sample", type=float, default=1e-3)
     group.add_argument("--alpha", type=float, default=0.025)
-    group.add_argument("--epochs", type=int, default=5)
+    group.add_argument("--epochs", type=int, default=epochs, help=f"(default {epochs})")
     group.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     group.add_argument("--cbow-mean", type=int, choices=(0, 1), default=1)
     group.add_argument("--seed", type=int, default=1)
@@ -47,14 +47,19 @@ def build_parser():
     compare = sub.add_parser("compare", parents=[common], help="train every mode on one corpus and compare them")
     compare.add_argument("corpus", nargs="?", default=None,
                          help="a text file, one sentence per line, plain, .gz or .bz2, or a URL "
-                              "(default: gensim's bundled Lee corpus)")
+                              "(default: the embedded WordNet glosses, 1.77M tokens)")
     compare.add_argument("--modes", default=",".join(LOSSES),
                          help="comma-separated (default: every loss); blackout+shared etc. add shared_samples=True")
-    compare.add_argument("--heldout", type=float, default=0.1, help="fraction held out for perplexity")
+    compare.add_argument("--heldout", type=float, default=0.1, help="fraction held out (default 0.1)")
+    compare.add_argument("--heldout-sentences", type=int, default=1000,
+                         help="score the perplexity on at most this many held-out sentences (default 1000)")
+    compare.add_argument("--softmax-fraction", type=float, default=0.005,
+                         help="the full softmax, O(|V| d) per prediction, trains on this share of the sentences "
+                              "(default 0.005; 1 for all), marked as a slice")
     compare.add_argument("--limit", type=int, default=None, help="read at most this many lines")
-    compare.add_argument("--out", default=".", help="directory for the table and plots (default: here)")
+    compare.add_argument("--out", default=".", help="directory for the table, plots and report.md (default: here)")
     compare.add_argument("--no-plots", action="store_true")
-    _add_training_options(compare)
+    _add_training_options(compare, epochs=3)
 
     train = sub.add_parser("train", parents=[common], help="train one model")
     train.add_argument("corpus", nargs="?", default=None, help="as for compare")
@@ -91,9 +96,17 @@ def _cmd_compare(args):
     if not sentences:
         raise _CliError("the corpus is empty")
     train, heldout = split_corpus(sentences, args.heldout)
-    results = compare_modes(train, modes=modes, heldout=heldout, progress=not args.quiet, **_training_params(args))
+    heldout = heldout[:args.heldout_sentences]
+    params = _training_params(args)
+    results = compare_modes(train, modes=modes, heldout=heldout, progress=not args.quiet,
+                            dense_fraction=args.softmax_fraction, **params)
     print(format_table(results))
-    for path in write_results(results, args.out, plots=not args.no_plots):
+    settings = {
+        "corpus": f"{args.corpus or 'the embedded WordNet glosses'}: {len(train)} training sentences, "
+                  f"{sum(len(s) for s in train)} words; perplexity on {len(heldout)} held-out sentences",
+        "parameters": ", ".join(f"{k}={v}" for k, v in params.items()),
+    }
+    for path in write_results(results, args.out, plots=not args.no_plots, settings=settings):
         print(f"wrote {path}")
 
 

@@ -14,6 +14,7 @@ from gensim.test.utils import datapath
 
 from blackout_ext import corpora
 from blackout_ext.callbacks import EpochLoss, ProgressBar
+from blackout_ext.evaluation import analogy_accuracy
 from blackout_ext.losses import LOSSES, SHARED_SAMPLE_LOSSES
 from blackout_ext.word2vec import Word2Vec
 
@@ -33,13 +34,18 @@ def mode_options(mode):
         return dict(loss=mode[:-len(SHARED_SUFFIX)], shared_samples=True)
     return dict(loss=mode)
 
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_CORPUS = datapath("lee_background.cor")
-"""The embedded default corpus: gensim's bundled Lee background corpus."""
+DEFAULT_CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "wordnet-glosses.txt.gz")
+"""The embedded default corpus: WordNet 3.0's glosses, 1.77M tokens (``data/WORDNET-LICENSE``)."""
 
 SIMILARITY_SETS = {"simlex999": "simlex999.txt", "wordsim353": "wordsim353.tsv"}
 ANALOGY_SET = "questions-words.txt"
+MIN_PAIRS = 100
+"""A similarity figure computed on fewer in-vocabulary pairs than this prints as n/a."""
+MIN_QUESTIONS = 300
+"""An analogy figure computed on fewer in-vocabulary questions than this prints as n/a."""
 
 
 @dataclass
@@ -55,8 +61,19 @@ class ModeResult:
     simlex999: float
     wordsim353: float
     analogy_accuracy: float
+    simlex999_pairs: int = 0
+    wordsim353_pairs: int = 0
+    analogy_questions: int = 0
+    corpus_fraction: float = 1.0
     epoch_losses: list = field(default_factory=list)
     epoch_seconds: list = field(default_factory=list)
+
+    @property
+    def label(self):
+        """The mode, marked when it trained on a slice of the corpus."""
+        if self.corpus_fraction < 1.0:
+            return f"{self.mode} [{self.corpus_fraction:.1%} slice]"
+        return self.mode
 
 
 def split_corpus(sentences, heldout_fraction=0.1):
@@ -74,18 +91,34 @@ def load_sentences(path=None, limit=None):
     return corpora.load_sentences(path or DEFAULT_CORPUS, limit=limit)
 
 
+def _count_pairs(path):
+    # the pairs of a similarity file as gensim reads them: word, word, score, '#' for comments
+    with open(path, encoding="utf8") as fin:
+        return sum(1 for line in fin if not line.startswith("#") and len(line.split("\t")) >= 3)
+
+
 def quality_scores(wv):
-    """simlex999 and wordsim353 Spearman correlations, and analogy accuracy (gensim's test sets)."""
+    """simlex999 and wordsim353 Spearman correlations, and analogy accuracy (gensim's test sets).
+
+    Returns
+    -------
+    dict
+        ``simlex999``, ``wordsim353``, ``analogy_accuracy``, and how many pairs or questions
+        each was computed on: ``simlex999_pairs``, ``wordsim353_pairs``, ``analogy_questions``
+        (only those whose words are all in the vocabulary count).
+    """
     scores = {}
     for name, filename in SIMILARITY_SETS.items():
-        _, spearman, _ = wv.evaluate_word_pairs(datapath(filename))
+        _, spearman, oov_percent = wv.evaluate_word_pairs(datapath(filename))
         scores[name] = float(spearman[0]) if spearman[0] == spearman[0] else float("nan")
-    accuracy, _ = wv.evaluate_word_analogies(datapath(ANALOGY_SET), restrict_vocab=30000)
+        scores[f"{name}_pairs"] = int(round(_count_pairs(datapath(filename)) * (1.0 - oov_percent / 100.0)))
+    accuracy, questions = analogy_accuracy(wv, datapath(ANALOGY_SET), restrict_vocab=30000)
     scores["analogy_accuracy"] = float(accuracy)
+    scores["analogy_questions"] = questions
     return scores
 
 
-def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **params):
+def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_fraction=None, **params):
     """Train each mode on `sentences` with the same `params`; score each one.
 
     Parameters
@@ -99,6 +132,9 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
         Held-out sentences for the perplexity.
     progress : bool, optional
         Show a tqdm progress bar per mode.
+    dense_fraction : float, optional
+        Train the full softmax (O(|V| d) per prediction) on only the first this share of the
+        sentences, over the same vocabulary, and mark its row as a slice. None: all of them.
     **params
         Word2Vec parameters shared by all modes (``vector_size``, ``negative``, ``epochs``...).
 
@@ -109,47 +145,79 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, **param
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         raise ValueError(f"unknown mode(s) {', '.join(map(repr, unknown))}; choose from {', '.join(MODES)}")
+    if dense_fraction is not None and not 0.0 < dense_fraction <= 1.0:
+        raise ValueError(f"dense_fraction must be in (0, 1], got {dense_fraction!r}")
     modes = ["ns"] + [m for m in modes if m != "ns"]
-    n_words = sum(len(s) for s in sentences)
     results, ns_speed = [], None
     for mode in modes:
-        recorder = EpochLoss()
-        callbacks = [recorder] + ([ProgressBar(params.get("epochs", 5), desc=f"{mode:>16}")] if progress else [])
-        mode_params = {k: v for k, v in params.items() if not (mode == "hs" and k == "negative")}
-        model = Word2Vec(**mode_options(mode), **mode_params)
+        model = Word2Vec(**mode_options(mode), **{k: v for k, v in params.items()
+                                                    if not (mode == "hs" and k == "negative")})
         model.build_vocab(sentences)
+        fraction = dense_fraction if (dense_fraction and model.dense_output) else 1.0
+        corpus = sentences[:max(1, int(round(len(sentences) * fraction)))] if fraction < 1.0 else sentences
+        recorder = EpochLoss()
+        callbacks = [recorder] + ([ProgressBar(model.epochs, desc=f"{mode:>16}")] if progress else [])
+        if fraction < 1.0:
+            model.corpus_total_words = sum(len(s) for s in corpus)  # what the progress bar counts
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
-        model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs, compute_loss=True,
-                    callbacks=callbacks)
+        model.train(corpus, total_examples=len(corpus), epochs=model.epochs, compute_loss=True, callbacks=callbacks)
         seconds = default_timer() - start
-        speed = n_words * model.epochs / seconds
+        speed = sum(len(s) for s in corpus) * model.epochs / seconds
         ns_speed = ns_speed or speed
         perplexity = model.evaluate_log_likelihood(heldout).perplexity if heldout else float("nan")
         results.append(ModeResult(
             mode=mode, train_seconds=seconds, words_per_second=speed, speed_vs_ns=speed / ns_speed,
             final_epoch_loss=float(recorder.per_epoch[-1]) if recorder.cumulative else float("nan"),
             heldout_perplexity=perplexity, epoch_losses=[float(x) for x in recorder.per_epoch],
-            epoch_seconds=recorder.seconds,
+            epoch_seconds=recorder.seconds, corpus_fraction=fraction,
             **quality_scores(model.wv)))
         logger.info("%s: %.1fs, %.0f words/s, perplexity %.1f", mode, seconds, speed, perplexity)
     return results
 
 
 TABLE_COLUMNS = [
-    ("mode", "mode", "{}"), ("train s", "train_seconds", "{:.2f}"), ("words/s", "words_per_second", "{:.0f}"),
-    ("vs ns", "speed_vs_ns", "{:.2f}x"), ("final loss", "final_epoch_loss", "{:.4g}"),
+    ("mode", "label", "{}"), ("train s", "train_seconds", "{:.2f}"), ("words/s", "words_per_second", "{:.0f}"),
+    ("vs ns", "speed_vs_ns", "{:.3g}x"), ("final loss", "final_epoch_loss", "{:.4g}"),
     ("perplexity", "heldout_perplexity", "{:.1f}"), ("simlex999", "simlex999", "{:.3f}"),
     ("wordsim353", "wordsim353", "{:.3f}"), ("analogy", "analogy_accuracy", "{:.3f}"),
 ]
+#: A quality figure and the count it was computed on, with the least count that makes it a figure.
+COVERAGE = {"simlex999": ("simlex999_pairs", MIN_PAIRS), "wordsim353": ("wordsim353_pairs", MIN_PAIRS),
+            "analogy_accuracy": ("analogy_questions", MIN_QUESTIONS)}
+
+
+def meaningful(result, metric):
+    """The figure `metric` of `result`, or None if it was computed on too few pairs or questions."""
+    count, least = COVERAGE[metric]
+    value = getattr(result, metric)
+    return value if getattr(result, count) >= least and value == value else None
+
+
+def _cell(result, attr, fmt):
+    if attr in COVERAGE and meaningful(result, attr) is None:
+        return "n/a"
+    return fmt.format(getattr(result, attr))
 
 
 def format_table(results):
-    """The results as a plain-text table, one row per mode."""
+    """The results as a plain-text table, one row per mode, and a line on what the quality figures cover.
+
+    A quality figure computed on fewer than :data:`MIN_PAIRS` pairs (:data:`MIN_QUESTIONS`
+    questions) in the vocabulary prints as n/a.
+    """
     header = [title for title, _, _ in TABLE_COLUMNS]
-    rows = [[fmt.format(getattr(r, attr)) for _, attr, fmt in TABLE_COLUMNS] for r in results]
+    rows = [[_cell(r, attr, fmt) for _, attr, fmt in TABLE_COLUMNS] for r in results]
     widths = [max(len(x) for x in column) for column in zip(header, *rows)]
     line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+    table = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    return "\n".join(table + ["", coverage_note(results[0])])
+
+
+def coverage_note(result):
+    """One line: how many pairs and questions of each evaluation set were in the vocabulary."""
+    return (f"in the vocabulary: simlex999 {result.simlex999_pairs}/999 pairs, wordsim353 "
+            f"{result.wordsim353_pairs}/353 pairs, questions-words {result.analogy_questions}/19544 questions "
+            f"(a figure on fewer than {MIN_PAIRS} pairs or {MIN_QUESTIONS} questions prints as n/a)")
 
 
 def _atomic_write(path, write):
@@ -165,8 +233,18 @@ def _atomic_write(path, write):
         raise
 
 
-def write_results(results, out_dir, plots=True):
-    """Write ``comparison.csv``, ``comparison.json`` and (with matplotlib) two PNG plots.
+def write_results(results, out_dir, plots=True, settings=None):
+    """Write ``comparison.csv``, ``comparison.json``, two PNG plots and ``report.md``.
+
+    Parameters
+    ----------
+    results : list of :class:`ModeResult`
+    out_dir : str
+        The folder (made if missing).
+    plots : bool, optional
+        Draw the plots (matplotlib).
+    settings : dict, optional
+        What the run was (corpus, parameters): printed in the report.
 
     Returns
     -------
@@ -189,45 +267,122 @@ def write_results(results, out_dir, plots=True):
     json_path = os.path.join(out_dir, "comparison.json")
     _atomic_write(json_path, lambda fout: json.dump([asdict(r) for r in results], fout, indent=2))
     written.append(json_path)
-    if plots:
-        written.extend(_plot(results, out_dir))
+    figures = _plot(results, out_dir) if plots else []
+    written.extend(figures)
+    report_path = os.path.join(out_dir, "report.md")
+    _atomic_write(report_path, lambda fout: fout.write(report(results, settings or {}, figures)))
+    written.append(report_path)
     return written
+
+
+def _machine():
+    import platform
+
+    import gensim
+    import numpy
+
+    from blackout_ext import __version__
+
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "versions": f"blackout_ext {__version__}, gensim {gensim.__version__}, numpy {numpy.__version__}",
+    }
+
+
+def report(results, settings, figures=()):
+    """The comparison as Markdown: what was run, on what, the table, and the plots."""
+    lines = ["# Output layers compared", ""]
+    for key, value in list(settings.items()) + list(_machine().items()):
+        lines.append(f"- **{key}**: {value}")
+    lines += ["", "Speed is words per second of training (the vocabulary scan excluded), and its ratio to",
+              "gensim's negative sampling in the same run. Perplexity is exact, on held-out sentences.",
+              "simlex999 and wordsim353 are Spearman correlations with human judgements; analogy is the",
+              "accuracy on gensim's questions-words (3CosAdd).", ""]
+    sliced = [r for r in results if r.corpus_fraction < 1.0]
+    for r in sliced:
+        lines += [f"The full softmax costs O(|V| d) per prediction, so `{r.mode}` trained on the first "
+                  f"{r.corpus_fraction:.1%} of the sentences only, over the same vocabulary: its speed compares "
+                  "with the others, its quality does not.", ""]
+    header = [title for title, _, _ in TABLE_COLUMNS]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for r in results:
+        lines.append("| " + " | ".join(_cell(r, attr, fmt) for _, attr, fmt in TABLE_COLUMNS) + " |")
+    lines += ["", coverage_note(results[0]) + ".", ""]
+    for path in figures:
+        name = os.path.basename(path)
+        lines += [f"![{name}]({name})", ""]
+    if any(os.path.basename(p) == "loss_per_epoch.png" for p in figures):
+        lines += [LOSS_PLOT_NOTE, ""]
+    return "\n".join(lines)
+
+
+LOSS_PLOT_NOTE = (
+    "Each mode's loss is its own objective (negative sampling, NCE, sampled softmax, BlackOut, the exact "
+    "softmax, hierarchical softmax), summed over an epoch and divided by its first epoch's: the curves show "
+    "how each converges, not which is better. It is an online loss: each prediction is scored just before "
+    "its own update, at that moment's learning rate. While the rate is high, a prediction profits from the "
+    "updates of the windows just before it, which share its sentence; as the rate decays to zero in the last "
+    "epoch that help fades, so the last epoch's loss can rise although the model improves (with a constant "
+    "rate, `min_alpha=alpha`, it falls every epoch). The new losses start from the unigram model (the output "
+    "bias), so their first epoch is already low.")
+
+_MARKERS = "osD^vP*Xhp<>"
 
 
 def _plot(results, out_dir):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     paths = []
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    style = {r.label: dict(color=colors[i % len(colors)], marker=_MARKERS[i % len(_MARKERS)])
+             for i, r in enumerate(results)}
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for r in results:
         first = r.epoch_losses[0] if r.epoch_losses and r.epoch_losses[0] else 1.0
-        ax.plot(range(1, len(r.epoch_losses) + 1), [x / first for x in r.epoch_losses], marker="o", label=r.mode)
+        ax.plot(range(1, len(r.epoch_losses) + 1), [x / first for x in r.epoch_losses], label=r.label,
+                **style[r.label])
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss / first epoch's")
-    ax.set_title("Training loss per epoch (each mode's own objective)")
-    ax.legend()
+    ax.set_ylabel("loss / first epoch's loss")
+    ax.set_title("Training loss per epoch, each mode's own objective")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     path = os.path.join(out_dir, "loss_per_epoch.png")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     paths.append(path)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    for r in results:
-        axes[0].scatter(r.train_seconds, r.heldout_perplexity, s=40)
-        axes[0].annotate(r.mode, (r.train_seconds, r.heldout_perplexity), fontsize=8)
-        axes[1].scatter(r.train_seconds, r.simlex999, s=40)
-        axes[1].annotate(r.mode, (r.train_seconds, r.simlex999), fontsize=8)
-    axes[0].set_xscale("log")
-    axes[1].set_xscale("log")
-    axes[0].set_xlabel("training time (s)")
-    axes[1].set_xlabel("training time (s)")
-    axes[0].set_ylabel("held-out perplexity (lower is better)")
-    axes[1].set_ylabel("simlex999 Spearman (higher is better)")
-    fig.suptitle("Quality against time")
-    fig.tight_layout()
+    panels = [("heldout_perplexity", "held-out perplexity (lower is better)", True),
+              ("simlex999", "simlex999 Spearman (higher is better)", False),
+              ("wordsim353", "wordsim353 Spearman (higher is better)", False),
+              ("analogy_accuracy", "analogy accuracy (higher is better)", False)]
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    for ax, (attr, title, log_y) in zip(axes.flat, panels):
+        for r in results:
+            value = getattr(r, attr) if attr not in COVERAGE else meaningful(r, attr)
+            if value is None or value != value:
+                continue
+            ax.scatter(r.train_seconds, value, s=60, label=r.label, **style[r.label])
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        if log_y:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("training time (s, log scale)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], linestyle="", markersize=8, label=r.label, **style[r.label]) for r in results]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(results), 4), fontsize=9, frameon=False)
+    fig.suptitle("Quality against training time")
+    fig.tight_layout(rect=(0, 0.08, 1, 0.97))
     path = os.path.join(out_dir, "quality_vs_time.png")
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -276,3 +276,59 @@ def evaluate_log_likelihood(model, corpus_iterable, batch_contexts=None):
         "evaluated %i predictions from %i contexts: mean log prob %.4f, perplexity %.2f, %.0f predictions/s",
         n_pred, n_ctx, mean, result.perplexity, result.words_per_second)
     return result
+
+
+def analogy_accuracy(wv, analogies, restrict_vocab=300000, batch=512):
+    """Accuracy on word analogies, as gensim's ``KeyedVectors.evaluate_word_analogies``, batched.
+
+    The same questions, the same answer (3CosAdd: the word nearest to ``b + c - a`` in cosine,
+    over the first `restrict_vocab` words, the question's words excluded, case-insensitive),
+    computed for `batch` questions at a time with one matrix product instead of one
+    ``most_similar`` call per question: tens of times faster on a large vocabulary.
+
+    Parameters
+    ----------
+    wv : :class:`~gensim.models.KeyedVectors`
+        The vectors.
+    analogies : str
+        Path to a file in the format of ``questions-words.txt``.
+    restrict_vocab : int, optional
+        Only the first this many words (the most frequent) answer or are asked about.
+    batch : int, optional
+        Questions per matrix product.
+
+    Returns
+    -------
+    (float, int)
+        The share of answered questions answered right, and how many were answered (the
+        questions whose four words are all among the first `restrict_vocab`).
+    """
+    from gensim import utils
+
+    keys = wv.index_to_key[:restrict_vocab]
+    index = {k.upper(): i for i, k in reversed(list(enumerate(keys)))}
+    questions = []
+    with utils.open(analogies, "rb") as fin:
+        for line in fin:
+            line = utils.to_unicode(line)
+            if line.startswith(": "):
+                continue
+            words = [w.upper() for w in line.split()]
+            if len(words) == 4 and all(w in index for w in words):
+                questions.append([index[w] for w in words])
+    if not questions:
+        return float("nan"), 0
+    questions = np.array(questions, dtype=np.int64)
+    vectors = np.asarray(wv.vectors[:len(keys)], dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms > 0, norms, 1.0)
+    correct = 0
+    for start in range(0, len(questions), batch):
+        q = questions[start:start + batch]
+        target = unit[q[:, 1]] + unit[q[:, 2]] - unit[q[:, 0]]
+        scores = target @ unit.T
+        rows = np.arange(len(q))
+        for column in range(3):
+            scores[rows, q[:, column]] = -np.inf
+        correct += int(np.sum(np.argmax(scores, axis=1) == q[:, 3]))
+    return correct / len(questions), len(questions)

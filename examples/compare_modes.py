@@ -1,12 +1,12 @@
 #!/usr/bin/env python
 """Compare the output layers side by side: speed, training loss, held-out perplexity, quality.
 
-Runs with no arguments on gensim's bundled Lee corpus; give a path or URL (plain, .gz, .bz2)
-for your own. Writes comparison.csv, comparison.json and two PNG plots into --out (default:
-the current directory) and prints their paths.
+Runs with no arguments on the embedded WordNet glosses (1.77M tokens); give a path or URL
+(plain, .gz, .bz2) for your own. Writes comparison.csv, comparison.json, two PNG plots and
+report.md into --out (default: the current directory) and prints their paths.
 
-    python examples/compare_modes.py
-    python examples/compare_modes.py ../shared/corpora/wordnet-glosses.txt.gz --out results/
+    python examples/compare_modes.py --out results/
+    python examples/compare_modes.py my-corpus.txt.gz --out results/ --softmax-fraction 1
 
 Same as ``python -m blackout_ext compare``; every option of that command works here.
 """

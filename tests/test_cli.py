@@ -26,7 +26,8 @@ def run(args, cwd):
 def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
     out = tmp_path / "results"
     proc = run([os.path.join(ROOT, "examples", "compare_modes.py"), tiny_corpus, "--out", str(out), "--quiet",
-                "--size", "16", "--epochs", "2", "--min-count", "2", "--workers", "2"], cwd=tmp_path)
+                "--size", "16", "--epochs", "2", "--min-count", "2", "--workers", "2", "--softmax-fraction", "0.5"],
+               cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     from blackout_ext import LOSSES
     rows = list(csv.DictReader(open(out / "comparison.csv")))
@@ -34,12 +35,21 @@ def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
     assert all(float(r["words_per_second"]) > 0 for r in rows)
     assert float(rows[0]["speed_vs_ns"]) == 1.0
     assert all(float(r["heldout_perplexity"]) > 1 for r in rows)
+    # the full softmax trained on half the sentences, and says so
+    assert [float(r["corpus_fraction"]) for r in rows] == [0.5 if r["mode"] == "softmax" else 1.0 for r in rows]
+    assert "softmax [50.0% slice]" in proc.stdout
+    # 40 short documents cover few evaluation pairs: the figures print as n/a, with the counts
+    assert "n/a" in proc.stdout and "in the vocabulary: simlex999 " in proc.stdout
+    assert all(int(r["simlex999_pairs"]) < 100 for r in rows)
     data = json.load(open(out / "comparison.json"))
     assert len(data) == len(LOSSES) and all(len(r["epoch_losses"]) == 2 for r in data)
     for name in ("loss_per_epoch.png", "quality_vs_time.png"):
         with open(out / name, "rb") as fin:
             assert fin.read(8) == PNG_MAGIC
         assert f"wrote {out / name}" in proc.stdout
+    report = (out / "report.md").read_text()
+    assert "![quality_vs_time.png](quality_vs_time.png)" in report and "| mode |" in report
+    assert "trained on the first 50.0% of the sentences" in report and "gensim " in report
 
 
 def test_train_then_evaluate(tmp_path, tiny_corpus):
