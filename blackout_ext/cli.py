@@ -141,8 +141,10 @@ def _cmd_evaluate(args):
         raise _CliError(f"model not found: {args.model}")
     model = Word2Vec.load(args.model)
     print(model)
-    for name, value in quality_scores(model.wv).items():
-        print(f"{name}: {value:.4f}")
+    scores = quality_scores(model.wv)
+    for name, count, unit in (("simlex999", "simlex999_pairs", "pairs"), ("wordsim353", "wordsim353_pairs", "pairs"),
+                              ("analogy_accuracy", "analogy_questions", "questions")):
+        print(f"{name}: {scores[name]:.4f} (on {scores[count]} {unit} in the vocabulary)")
     if args.heldout:
         result = model.evaluate_log_likelihood(load_sentences(args.heldout))
         print(f"held-out perplexity: {result.perplexity:.2f} over {result.n_predictions} predictions")

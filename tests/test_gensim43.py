@@ -8,6 +8,7 @@ installs this checkout into it, and runs there every test file that exercises ge
 machinery, gensim's own ``test_word2vec.py`` with the subclass included.
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -39,12 +40,15 @@ def run(command, **kwargs):
 def test_gensim_facing_tests_pass_under_gensim_4_3(tmp_path):
     venv = environment_folder()
     python = os.path.join(venv, "bin", "python")
-    reused = os.path.exists(python)
-    if not reused:
+    ready = os.path.join(venv, "blackout-ext-ready")   # written once the environment is complete
+    reused = os.path.exists(ready)
+    if not reused:  # none yet, or one whose making was interrupted: make it anew
+        shutil.rmtree(venv, ignore_errors=True)
         run([sys.executable, "-m", "venv", venv])
     run([python, "-m", "pip", "install", "-q", *PINS, f"{REPO}[test]"], timeout=1800)
     if reused:  # the same version number is installed already: put this checkout's code in
         run([python, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", REPO], timeout=1800)
+    open(ready, "w").close()
     versions = run([python, "-c", "import gensim, numpy; print(gensim.__version__, numpy.__version__)"],
                    cwd=tmp_path).split()
     assert versions[0] == "4.3.3" and versions[1].startswith("1."), versions
