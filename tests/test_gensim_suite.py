@@ -25,12 +25,23 @@ EXTENSIONS = {
 }
 
 
-def run_gensim_module(filename, tmp_path):
+# tests of gensim's that are nondeterministic by design, retried up to twice before they count
+# as failed: test_parallel trains with 4 threads and wants a neighbour's rank below 6; gensim's own
+# class ranked it 5, 3, 1 and 10 in four runs here (fails about one run in four or more)
+NONDETERMINISTIC = {"TestWord2VecModel::test_parallel"}
+
+
+def run_gensim_module(filename, tmp_path, select=None):
+    """Run gensim's test module `filename` (or only its test `select`, ``Class::name``) with the
+    subclass swapped in; return ({test id: 'passed' | 'failed' | 'skipped'}, pytest's output)."""
     report = tmp_path / "report.xml"
+    if report.exists():
+        report.unlink()
+    target = os.path.join(GENSIM_TESTS, filename) + (f"::{select}" if select else "")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")])))
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "gensim_swap", "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), f"--junitxml={report}", os.path.join(GENSIM_TESTS, filename)],
+         "--rootdir", str(tmp_path), f"--junitxml={report}", target],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200)
     if not report.exists():
         pytest.fail(f"gensim's {filename} did not run:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
@@ -46,6 +57,12 @@ def run_gensim_module(filename, tmp_path):
 @pytest.mark.parametrize("filename", sorted(EXTENSIONS))
 def test_gensim_suite_passes_with_the_subclass(filename, tmp_path):
     outcomes, output = run_gensim_module(filename, tmp_path)
+    for test_id in NONDETERMINISTIC:
+        for _ in range(2):
+            if outcomes.get(test_id) != "failed":
+                break
+            again, output = run_gensim_module(filename, tmp_path, select=test_id)
+            outcomes[test_id] = again.get(test_id, "failed")
     failed = {t for t, outcome in outcomes.items() if outcome == "failed"}
     assert failed == set(EXTENSIONS[filename]), output[-5000:]
     passed = [t for t, outcome in outcomes.items() if outcome == "passed"]

@@ -173,8 +173,17 @@ def run_with_timeout(target, seconds=60):
     return result
 
 
+@pytest.fixture
+def sigint_handled():
+    """Python's own Ctrl-C handler, whatever this process inherited: a process started in the
+    background by a shell ignores SIGINT, and _thread.interrupt_main() then does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("path", ["iterable", "corpus_file"])
-def test_keyboard_interrupt_stops_every_thread(tmp_path, lee_corpus, path):
+def test_keyboard_interrupt_stops_every_thread(tmp_path, lee_corpus, path, sigint_handled):
     model = Word2Vec(loss="blackout", workers=2, **dict(SMALL, epochs=50))
     kwargs = build_vocab_on(model, Repeated(lee_corpus, 5), path, tmp_path)
     baseline = threading.active_count()
