@@ -258,8 +258,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         sg    5    0.025 (default)  1.28x  1.19x            1.46x
         sg    5    0.05             1.80x  1.66x            1.85x
         cbow  5    0.025 (default)  1.09x  1.03x            1.37x
-        cbow  5    0.075            2.67x  \-               2.51x
-        cbow  15   0.075            2.84x  \-               2.82x
+        cbow  5    0.075            2.67x  n/a              2.51x
+        cbow  15   0.075            2.84x  n/a              2.82x
         ====  ===  ===============  =====  ===============  ========
 
         In CBOW at the default alpha the new losses score about half of ``ns``'s simlex999 (and
