@@ -92,6 +92,8 @@ def _cmd_compare(args):
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         raise _CliError(f"unknown mode {unknown[0]!r}; choose from {', '.join(MODES)}")
+    if not 0.0 < args.softmax_fraction <= 1.0:
+        raise _CliError(f"--softmax-fraction must be in (0, 1], got {args.softmax_fraction}")
     sentences = load_sentences(args.corpus, limit=args.limit)
     if not sentences:
         raise _CliError("the corpus is empty")

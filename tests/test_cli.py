@@ -69,6 +69,7 @@ def test_train_then_evaluate(tmp_path, tiny_corpus):
     (["train", "missing.txt"], "corpus not found: missing.txt"),
     (["train", "--loss", "blackhole"], "unknown loss 'blackhole'"),
     (["compare", "--modes", "ns,zzz"], "unknown mode 'zzz'"),
+    (["compare", "--softmax-fraction", "0"], "--softmax-fraction must be in (0, 1], got 0.0"),
     (["evaluate", "nope.model"], "model not found: nope.model"),
     (["train", "--negative", "0", "--loss", "nce"], "negative >= 1"),
     (["train", "--shared-samples", "--sg", "0"], "skip-gram (sg=1) only"),
