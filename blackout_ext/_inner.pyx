@@ -580,14 +580,19 @@ cdef void *const_ptr(object arr, object dtype, str name) except NULL:
     return cnp.PyArray_DATA(a)
 
 
+cdef set_loss(TrainConfig *c, spec):
+    # what the kernel reads of a row of the loss table (losses.Loss)
+    c.loss = spec.code
+    c.dense = spec.dense
+    c.keeps_hits = spec.keeps_hits
+
+
 cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed):
     spec = loss_spec(model.loss)
     if spec is None or not spec.own_kernel:
         raise ValueError(f"loss={model.loss!r} is not trained by this package's kernels")
     memset(c, 0, sizeof(TrainConfig))
-    c.loss = spec.code
-    c.dense = spec.dense
-    c.keeps_hits = spec.keeps_hits
+    set_loss(c, spec)
     c.size = model.wv.vector_size
     c.negative = model.negative
     c.vocab_size = len(model.wv)
@@ -600,7 +605,7 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.syn1neg = float_ptr(model.syn1neg, "syn1neg")
     c.lockf = float_ptr(model.wv.vectors_lockf, "wv.vectors_lockf")
     c.lockf_len = len(model.wv.vectors_lockf)
-    c.nce_learned = spec.learned_normalizer and model.nce_normalizer == "learned"
+    c.nce_learned = model.nce_learned
     if c.nce_learned:
         c.nce_log_z = float_ptr(model.nce_log_z, "nce_log_z")
     if model.output_bias:
@@ -800,15 +805,12 @@ cdef test_config(TrainConfig *c, str loss, cnp.ndarray[REAL_t, ndim=2] u, int ne
                  cnp.ndarray[double, ndim=1] lq, bias):
     # what the test entry points below share: a zeroed config for `loss` over the output matrix u,
     # with the output bias `bias` (one float32 per row of u) or none
-    spec = loss_spec(loss)
     memset(c, 0, sizeof(TrainConfig))
-    c.dense = spec.dense
-    c.keeps_hits = spec.keeps_hits
+    set_loss(c, loss_spec(loss))
     if bias is not None:
         if len(bias) != u.shape[0]:
             raise ValueError("bias needs one value per row of syn1neg")
         c.bias = float_ptr(bias, "bias")
-    c.loss = spec.code
     c.size = u.shape[1]
     c.vocab_size = u.shape[0]
     c.negative = negative

@@ -77,8 +77,9 @@ class ProgressBar(CallbackAny2Vec):
         self.epochs_done += 1
         if self.bar is not None:
             # catch up where no progress came within the epoch (gensim's own corpus_file kernels)
-            if self.bar.total and self.bar.n < self.bar.total * self.epochs_done // self.epochs:
-                self.bar.update(self.bar.total * self.epochs_done // self.epochs - self.bar.n)
+            expected = (self.bar.total or 0) * self.epochs_done // self.epochs
+            if self.bar.n < expected:
+                self.bar.update(expected - self.bar.n)
             postfix = dict(epoch=f"{self.epochs_done}/{self.epochs}")
             if model.compute_loss:
                 postfix["loss"] = f"{model.get_latest_training_loss() - self.epoch_loss_start:.4g}"

@@ -155,14 +155,14 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         model.build_vocab(sentences)
         fraction = dense_fraction if (dense_fraction and model.dense_output) else 1.0
         corpus = sentences[:max(1, int(round(len(sentences) * fraction)))] if fraction < 1.0 else sentences
+        corpus_words = sum(len(s) for s in corpus) if fraction < 1.0 else model.corpus_total_words
         recorder = EpochLoss()
         callbacks = [recorder] + ([ProgressBar(model.epochs, desc=f"{mode:>16}")] if progress else [])
-        if fraction < 1.0:
-            model.corpus_total_words = sum(len(s) for s in corpus)  # what the progress bar counts
+        model.corpus_total_words = corpus_words  # what the progress bar counts
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
         model.train(corpus, total_examples=len(corpus), epochs=model.epochs, compute_loss=True, callbacks=callbacks)
         seconds = default_timer() - start
-        speed = sum(len(s) for s in corpus) * model.epochs / seconds
+        speed = corpus_words * model.epochs / seconds
         ns_speed = ns_speed or speed
         perplexity = model.evaluate_log_likelihood(heldout).perplexity if heldout else float("nan")
         results.append(ModeResult(

@@ -155,12 +155,12 @@ def check_output_bias(output_bias, loss):
 def unigram_log_probabilities(counts):
     """``log(count_w / total)`` in float32: where the output bias of each word starts.
 
-    A count below 1 is taken as 1, so that every word has a finite start.
+    The noise distribution with exponent 1; a count below 1 is taken as 1, so that every word
+    has a finite start.
     """
-    counts = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
     if not len(counts):
         return np.zeros(0, dtype=np.float32)
-    return (np.log(counts) - np.log(counts.sum())).astype(np.float32)
+    return noise_log_probabilities(counts, 1.0).astype(np.float32)
 
 
 def noise_log_probabilities(counts, ns_exponent):
