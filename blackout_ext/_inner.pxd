@@ -40,11 +40,19 @@ cdef struct TrainConfig:
 
     const double *logq        # log q_w, exact, from the counts
     double log_k              # log(k), for NCE's log(k q_w)
-    const uint64_t *alias_thr # Walker alias table: keep i if coin < alias_thr[i]
-    const int32_t *alias_idx  #                     else take alias_idx[i]
+    const uint64_t *alias     # Walker alias table, one 8-byte record per column (build_alias_table)
     const uint32_t *sample_int  # subsampling: keep word w if a 32-bit draw <= sample_int[w]; NULL: keep all
 
-    uint64_t rng              # this job's own RNG state
+    uint64_t rng              # this job's own RNG state (subsampling, window shrinking)
+
+    # the noise stream (draw_noise): the draws are made ahead, so that their memory is fetched
+    # before it is used. Slots [pos, pos + NOISE_ROWS_AHEAD) hold drawn words, whose output rows
+    # are on their way to the cache; the raw draws of the next slots, up to pos +
+    # NOISE_ALIAS_AHEAD, wait for their alias records.
+    uint64_t noise_rng        # the stream's own RNG state
+    uint32_t noise_pos
+    uint64_t noise_raw[32]    # a ring of NOISE_RING raw 64-bit draws
+    int32_t noise_word[32]    # a ring of NOISE_RING drawn words
 
     # per-thread work memory
     REAL_t *neu1              # the input vector h

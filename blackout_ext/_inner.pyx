@@ -36,6 +36,8 @@ cdef extern from "bo_vec.h" nogil:
     void bo_axpy(float a, const float *x, float *y, int n)           # y += a x
     void bo_axpy_clamped(float a, const float *x, float *y, int n)   # the same, |y| <= 1e12
     void bo_softmax_update(const float *g, const float *h, float *U, float *neu1e, int n_rows, int d)
+    void bo_prefetch(const void *p)                                 # a hint: p will be used soon
+    void bo_prefetch_row(const float *row, int n)                  # the same for every line of a row
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.long cimport PyLong_AsLong
@@ -64,11 +66,17 @@ cdef extern from *:
     #define BO_MAX_REDRAWS 32
     #define BO_SCORE_CLIP 1e4
     #define BO_P_CLAMP (1.0 - 1e-10)
+    #define NOISE_RING 32
+    #define NOISE_ROWS_AHEAD 16
+    #define NOISE_ALIAS_AHEAD 32
     """
     int TOKEN_HELD           # in train_batch: a token to look up once the GIL is released
     int BO_MAX_REDRAWS       # blackout: a sample that hits the target is redrawn at most this often, then dropped
     double BO_SCORE_CLIP     # |s| beyond this is clipped: keeps exp() and its gradient finite
     double BO_P_CLAMP        # p < 1 before log1p(-p) and 1 / (1 - p)
+    int NOISE_RING           # the noise stream's ring (the size of TrainConfig.noise_raw), a power of 2
+    int NOISE_ROWS_AHEAD     # a draw's output row is prefetched this many draws before its use
+    int NOISE_ALIAS_AHEAD    # and its alias record this many (<= NOISE_RING)
 
 from blackout_ext.losses import LOSS_SPECS, loss_spec
 
@@ -81,13 +89,61 @@ if sorted(LOSS_CODES.values()) != sorted([LOSS_NCE, LOSS_SAMPLED_SOFTMAX, LOSS_B
 # The sampler: a Walker alias table, drawn with the RNG of _random.pxd
 
 
+cdef inline int32_t alias_column(const TrainConfig *c, uint64_t r) noexcept nogil:
+    # the high 32 bits of a raw draw pick a column of the alias table
+    return <int32_t>(((r >> 32) * <uint64_t>c.vocab_size) >> 32)
+
+
+cdef inline int32_t alias_resolve(const TrainConfig *c, uint64_t r) noexcept nogil:
+    # Walker alias: the low 32 bits of the draw toss the column's coin; one record holds the
+    # column's threshold (low half) and alias (high half), so one cache miss brings both
+    cdef int32_t col = alias_column(c, r)
+    cdef uint64_t record = c.alias[col]
+    if (r & <uint64_t>0xFFFFFFFFULL) < (record & <uint64_t>0xFFFFFFFFULL):
+        return col
+    return <int32_t>(record >> 32)
+
+
+cdef inline void prefetch_output(const TrainConfig *c, int32_t w) noexcept nogil:
+    # what scoring word w reads: its output row, its bias and its log q
+    bo_prefetch_row(&c.syn1neg[<Py_ssize_t>w * c.size], c.size)
+    if c.bias != NULL:
+        bo_prefetch(&c.bias[w])
+    bo_prefetch(&c.logq[w])
+
+
 cdef inline int32_t draw_noise(TrainConfig *c) noexcept nogil:
-    # Walker alias: the high 32 bits pick a column, the low 32 bits toss its coin
-    cdef uint64_t r = rng_next64(&c.rng)
-    cdef uint64_t col = ((r >> 32) * <uint64_t>c.vocab_size) >> 32
-    if (r & <uint64_t>0xFFFFFFFFULL) < c.alias_thr[col]:
-        return <int32_t>col
-    return c.alias_idx[col]
+    """The next word of the noise stream, a draw from q.
+
+    At a million words every draw misses the cache twice, once for its alias record and once
+    for its output row, and each miss waits for the one before. The stream therefore works
+    ahead: this call hands out a word drawn NOISE_ROWS_AHEAD calls ago, whose row has been
+    prefetched since; resolves the raw draw NOISE_ROWS_AHEAD slots ahead, whose alias record has
+    been prefetched since, and prefetches its row; and makes a new raw draw NOISE_ALIAS_AHEAD
+    slots ahead, prefetching its alias record. The words are i.i.d. draws from q all the same.
+    """
+    cdef uint32_t pos = c.noise_pos
+    cdef uint32_t mask = NOISE_RING - 1
+    cdef int32_t w = c.noise_word[pos & mask]
+    cdef int32_t ahead = alias_resolve(c, c.noise_raw[(pos + NOISE_ROWS_AHEAD) & mask])
+    cdef uint64_t r = rng_next64(&c.noise_rng)
+    c.noise_word[(pos + NOISE_ROWS_AHEAD) & mask] = ahead
+    prefetch_output(c, ahead)
+    c.noise_raw[(pos + NOISE_ALIAS_AHEAD) & mask] = r
+    bo_prefetch(&c.alias[alias_column(c, r)])
+    c.noise_pos = pos + 1
+    return w
+
+
+cdef void start_noise(TrainConfig *c, uint64_t seed) noexcept nogil:
+    # fill the noise stream's look-ahead; alias, vocab_size, syn1neg, bias and logq must be set
+    cdef int i
+    c.noise_rng = seed_state(~seed)   # a stream of its own, unrelated to c.rng's
+    c.noise_pos = 0
+    for i in range(NOISE_ALIAS_AHEAD):
+        c.noise_raw[i] = rng_next64(&c.noise_rng)
+    for i in range(NOISE_ROWS_AHEAD):
+        c.noise_word[i] = alias_resolve(c, c.noise_raw[i])
 
 
 def build_alias_table(q):
@@ -100,17 +156,20 @@ def build_alias_table(q):
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        ``thr`` (uint64): keep column ``i`` when a uniform 32-bit coin is below ``thr[i]``;
-        ``idx`` (int32): the column's alias otherwise.
+    numpy.ndarray
+        One uint64 record per column ``i``: the low 32 bits are the threshold (keep ``i`` when
+        a uniform 32-bit coin is below it), the high 32 bits the alias taken otherwise. A column
+        that is always kept has the threshold ``2**32 - 1`` and itself as its alias.
     """
     cdef cnp.ndarray[double, ndim=1] scaled = np.ascontiguousarray(q, dtype=np.float64) * len(q)
     cdef Py_ssize_t n = len(q), i, s, l, n_small = 0, n_large = 0
     cdef cnp.ndarray[cnp.int64_t, ndim=1] small = np.empty(n, dtype=np.int64)
     cdef cnp.ndarray[cnp.int64_t, ndim=1] large = np.empty(n, dtype=np.int64)
-    cdef cnp.ndarray[cnp.uint64_t, ndim=1] thr = np.empty(n, dtype=np.uint64)
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.arange(n, dtype=np.int32)
+    cdef cnp.ndarray[cnp.uint64_t, ndim=1] table = np.empty(n, dtype=np.uint64)
     cdef double two32 = 4294967296.0
+    cdef uint64_t always = <uint64_t>0xFFFFFFFFULL
+    if n >= 2 ** 31:
+        raise ValueError("the alias table holds at most 2**31 - 1 words")
     for i in range(n):
         if scaled[i] < 1.0:
             small[n_small] = i
@@ -122,8 +181,7 @@ def build_alias_table(q):
         n_small -= 1
         s = small[n_small]
         l = large[n_large - 1]
-        thr[s] = <uint64_t>(scaled[s] * two32)
-        idx[s] = <int32_t>l
+        table[s] = (<uint64_t>l << 32) | <uint64_t>(scaled[s] * two32)   # scaled[s] < 1: fits 32 bits
         scaled[l] = (scaled[l] + scaled[s]) - 1.0
         if scaled[l] < 1.0:
             n_large -= 1
@@ -131,23 +189,27 @@ def build_alias_table(q):
             n_small += 1
     # what is left is 1 up to rounding: always keep it
     for i in range(n_large):
-        thr[large[i]] = <uint64_t>1 << 32
+        table[large[i]] = (<uint64_t>large[i] << 32) | always
     for i in range(n_small):
-        thr[small[i]] = <uint64_t>1 << 32
-    return thr, idx
+        table[small[i]] = (<uint64_t>small[i] << 32) | always
+    return table
 
 
-def py_draw(thr, idx, Py_ssize_t n, seed):
-    """Draw `n` words with the kernel's own sampler (for tests)."""
+def py_draw(table, Py_ssize_t n, seed):
+    """Draw `n` words with the kernel's own noise stream over the alias `table` (for tests)."""
     cdef TrainConfig c
-    cdef cnp.ndarray[cnp.uint64_t, ndim=1] t = np.ascontiguousarray(thr, dtype=np.uint64)
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] a = np.ascontiguousarray(idx, dtype=np.int32)
+    cdef cnp.ndarray[cnp.uint64_t, ndim=1] t = np.ascontiguousarray(table, dtype=np.uint64)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] out = np.empty(n, dtype=np.int32)
+    cdef cnp.ndarray[REAL_t, ndim=1] rows = np.zeros(len(t), dtype=np.float32)   # one float per "row"
+    cdef cnp.ndarray[double, ndim=1] logq = np.zeros(len(t), dtype=np.float64)
     cdef Py_ssize_t i
-    c.alias_thr = &t[0]
-    c.alias_idx = &a[0]
+    memset(&c, 0, sizeof(TrainConfig))
+    c.alias = &t[0]
     c.vocab_size = len(t)
-    c.rng = seed_state(<uint64_t>seed)
+    c.size = 1
+    c.syn1neg = &rows[0]
+    c.logq = &logq[0]
+    start_noise(&c, <uint64_t>seed)
     for i in range(n):
         out[i] = draw_noise(&c)
     return out
@@ -471,6 +533,16 @@ cdef double shared_window_step(TrainConfig *c, const int32_t *idx, int i, int j0
     return window_update_with_candidates(c, idx, i, j0, j1, draw_candidates(c, idx[i]))
 
 
+cdef inline void prefetch_next_window(TrainConfig *c, const int32_t *idx, int i, int end) noexcept nogil:
+    # what the window after centre i will read first: the row of the word entering it (the
+    # other rows of a window were read by the windows before), and its target's output row
+    cdef int entering = i + 1 + c.window
+    if entering < end:
+        bo_prefetch_row(&c.syn0[<Py_ssize_t>idx[entering] * c.size], c.size)
+    if i + 1 < end and not c.dense:
+        prefetch_output(c, idx[i + 1])
+
+
 cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
     # as gensim: for each pair (centre i, context j), h = syn0[word j] predicts word i
     cdef int s, i, j, j0, j1, size = c.size
@@ -479,6 +551,7 @@ cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int 
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
             window_bounds(c, i, bounds[s], bounds[s + 1], &j0, &j1)
+            prefetch_next_window(c, idx, i, bounds[s + 1])
             if c.shared_samples:
                 if j1 - j0 > 1:
                     c.loss_sum += shared_window_step(c, idx, i, j0, j1)
@@ -506,6 +579,7 @@ cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, in
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
             window_bounds(c, i, bounds[s], bounds[s + 1], &j0, &j1)
+            prefetch_next_window(c, idx, i, bounds[s + 1])
             memset(c.neu1, 0, size * sizeof(REAL_t))
             count = 0
             log_z = 0.0
@@ -614,14 +688,13 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
             raise RuntimeError("syn1neg_bias is smaller than the vocabulary; call build_vocab() first")
     c.logq = <const double *>const_ptr(model.noise_logq, np.float64, "noise_logq")
     c.log_k = log(max(model.negative, 1))
-    c.alias_thr = <const uint64_t *>const_ptr(model.noise_alias_thr, np.uint64, "noise_alias_thr")
-    c.alias_idx = <const int32_t *>const_ptr(model.noise_alias_idx, np.int32, "noise_alias_idx")
+    c.alias = <const uint64_t *>const_ptr(model.noise_alias, np.uint64, "noise_alias")
     if model.sample:
         c.sample_int = <const uint32_t *>const_ptr(model.wv.expandos['sample_int'], np.uint32, "sample_int")
         if len(model.wv.expandos['sample_int']) < c.vocab_size:
             raise RuntimeError("sample_int is smaller than the vocabulary; call build_vocab() first")
     if model.wv.vectors.shape[0] < c.vocab_size or model.syn1neg.shape[0] < c.vocab_size \
-            or len(model.noise_logq) < c.vocab_size:
+            or len(model.noise_logq) < c.vocab_size or len(model.noise_alias) < c.vocab_size:
         raise RuntimeError("model arrays are smaller than the vocabulary; call build_vocab() first")
     if c.dense and len(mem.scores) < c.vocab_size:
         raise RuntimeError("thread memory too small for the full softmax")
@@ -630,6 +703,8 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     if c.shared_samples and (mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1)):
         raise RuntimeError("thread memory too small for shared_samples with this window")
     c.rng = seed_state(seed)
+    if not c.dense and c.vocab_size > 0:
+        start_noise(c, seed)
 
 
 cdef bind_thread_memory(TrainConfig *c, mem):

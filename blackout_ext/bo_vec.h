@@ -5,6 +5,8 @@
  * SSE2 baseline, and the loader picks one by CPU feature at run time (target_clones; "arch=..."
  * would dispatch on the CPU model instead, and fall back to SSE2 on newer CPUs): a wheel stays portable.
  *
+ * bo_prefetch and bo_prefetch_row are hints for memory a kernel will touch a few steps later.
+ *
  * bo_axpy_clamped keeps every weight within +-BO_WEIGHT_LIMIT. With |w| <= 1e12, a dot product
  * of length d is at most d * 1e24, far from float overflow: training at any learning rate can
  * saturate, but never produce inf or NaN.
@@ -20,6 +22,25 @@
 #define BO_DISPATCH __attribute__((target_clones("avx2", "default")))
 #else
 #define BO_DISPATCH
+/* Prefetch hints: ask for memory that the kernel will touch a few steps later, so that the
+ * misses of consecutive draws overlap instead of forming a chain. A hint never faults. */
+static inline void bo_prefetch(const void *p) {
+#if defined(__GNUC__) && !defined(BO_NO_PREFETCH)
+    __builtin_prefetch(p, 1, 3);
+#else
+    (void)p;
+#endif
+}
+
+/* every cache line of a row of n floats (a row need not start on a line) */
+static inline void bo_prefetch_row(const float *row, int n) {
+    const char *p = (const char *)row;
+    long bytes = (long)n * (long)sizeof(float);
+    for (long off = 0; off < bytes; off += 64)
+        bo_prefetch(p + off);
+    bo_prefetch(p + bytes - 1);
+}
+
 #endif
 
 typedef float bo_v8 __attribute__((vector_size(32)));
@@ -87,6 +108,25 @@ static void bo_softmax_update(const float *restrict g, const float *restrict h, 
             row[i] = v;
         }
     }
+}
+
+/* Prefetch hints: ask for memory that the kernel will touch a few steps later, so that the
+ * misses of consecutive draws overlap instead of forming a chain. A hint never faults. */
+static inline void bo_prefetch(const void *p) {
+#if defined(__GNUC__) && !defined(BO_NO_PREFETCH)
+    __builtin_prefetch(p, 1, 3);
+#else
+    (void)p;
+#endif
+}
+
+/* every cache line of a row of n floats (a row need not start on a line) */
+static inline void bo_prefetch_row(const float *row, int n) {
+    const char *p = (const char *)row;
+    long bytes = (long)n * (long)sizeof(float);
+    for (long off = 0; off < bytes; off += 64)
+        bo_prefetch(p + off);
+    bo_prefetch(p + bytes - 1);
 }
 
 #endif

@@ -18,7 +18,7 @@ from gensim import utils
 
 logger = logging.getLogger(__name__)
 
-DERIVED_ATTRS = ("noise_logq", "noise_alias_thr", "noise_alias_idx")
+DERIVED_ATTRS = ("noise_logq", "noise_alias")
 """Tables derived from the vocabulary: rebuilt on load, never pickled."""
 CACHE_ATTRS = ("_noise_state", "_vocab_hash_cache")
 """Caches of derived state: never pickled."""

@@ -64,7 +64,10 @@ def test_corpus_file_trains_as_well_as_the_iterable(lee_file, lee_corpus, loss, 
                                compute_loss=True)
     assert raw == sum(len(s) for s in lee_corpus)
     ranks = partner_ranks(model)
-    assert np.median(ranks) < 0.03 * len(model.wv), ranks
+    # Random vectors give a median rank of about |V| / 2 = 1370. Trained with 2 workers (so not
+    # reproducibly), seeds 1-5, the median ranks measured were 15-37 in sg and 15-99 in CBOW,
+    # on either path (blackout in CBOW varies most); this run adds one more epoch.
+    assert np.median(ranks) < 0.05 * len(model.wv), ranks
     assert model.get_latest_training_loss() > 0
 
 

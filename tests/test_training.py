@@ -87,7 +87,7 @@ def test_save_load_roundtrip_then_train(tmp_path, small_corpus, loss, arch):
     np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
     np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
     np.testing.assert_array_equal(loaded.noise_logq, model.noise_logq)
-    np.testing.assert_array_equal(loaded.noise_alias_thr, model.noise_alias_thr)
+    np.testing.assert_array_equal(loaded.noise_alias, model.noise_alias)
     np.testing.assert_array_equal(loaded.syn1neg_bias, model.syn1neg_bias)
     if loss == "nce":
         np.testing.assert_array_equal(loaded.nce_log_z, model.nce_log_z)
@@ -137,7 +137,7 @@ def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
     grown = len(model.wv)
     assert grown > before
     assert model.syn1neg.shape == (grown, 32)
-    assert len(model.noise_logq) == grown and len(model.noise_alias_idx) == grown
+    assert len(model.noise_logq) == grown and len(model.noise_alias) == grown
     np.testing.assert_allclose(np.exp(model.noise_logq).sum(), 1.0)
     if loss == "nce":
         assert model.nce_log_z.shape == (grown,)
@@ -210,10 +210,10 @@ def test_estimate_memory_counts_the_extra_arrays(small_corpus):
     nce = Word2Vec(small_corpus, loss="nce", nce_normalizer="learned", workers=1, epochs=1, **COMMON)
     report = nce.estimate_memory()
     vocab = len(nce.wv)
-    assert report["noise_tables"] == vocab * 20
-    assert report["nce_log_z"] == vocab * 4
-    assert report["syn1neg_bias"] == vocab * 4
-    assert report["total"] == base["total"] + vocab * 28
+    assert report["noise_tables"] == nce.noise_logq.nbytes + nce.noise_alias.nbytes == vocab * 16
+    assert report["nce_log_z"] == nce.nce_log_z.nbytes == vocab * 4
+    assert report["syn1neg_bias"] == nce.syn1neg_bias.nbytes == vocab * 4
+    assert report["total"] == base["total"] + vocab * (16 + 4 + 4)
 
 
 def test_callbacks_see_every_epoch(small_corpus):
