@@ -82,13 +82,26 @@ def test_bad_arguments_give_one_line(tmp_path, args, message):
 
 
 def test_vocab_scaling_example(tmp_path):
+    modes = ["ns", "hs", "nce", "blackout+shared", "softmax"]
     proc = run([os.path.join(ROOT, "examples", "vocab_scaling.py"), "--vocab", "200,800", "--words", "4000",
-                "--size", "8", "--softmax-budget", "1e7", "--out", str(tmp_path)], cwd=tmp_path)
+                "--modes", ",".join(modes), "--large-k", "20", "--large-k-words", "1000", "--size", "8",
+                "--softmax-max-vocab", "300", "--softmax-budget", "1e7", "--out", str(tmp_path)], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(open(tmp_path / "vocab_scaling.csv")))
-    from blackout_ext import LOSSES
-    assert len(rows) == 2 * len(LOSSES)
-    assert all(float(r["us_per_prediction"]) > 0 for r in rows)
+    measured = [(r["mode"], r["k"], int(r["vocab_size"])) for r in rows if r["extrapolated"] == "False"]
+    # every mode at k=5 and each sampled one at the large k, at both sizes; the softmax only where allowed
+    expected = [(m, "" if m in ("hs", "softmax") else "5", v) for m in modes for v in (200, 800)
+                if not (m == "softmax" and v > 300)]
+    expected += [(m, "20", v) for m in ("ns", "nce", "blackout+shared") for v in (200, 800)]
+    assert sorted(measured) == sorted(expected)
+    assert all(float(r["us_per_word"]) > 0 for r in rows)
+    # beyond --softmax-max-vocab the softmax is extrapolated, linearly in |V|
+    (guess,) = [r for r in rows if r["extrapolated"] == "True"]
+    (at_200,) = [r for r in rows if r["mode"] == "softmax" and r["vocab_size"] == "200"]
+    assert (guess["mode"], guess["vocab_size"]) == ("softmax", "800")
+    assert float(guess["us_per_word"]) == pytest.approx(4 * float(at_200["us_per_word"]))
+    report = (tmp_path / "vocab_scaling.md").read_text()
+    assert "speed-up over softmax at 800" in report and "nce k=20" in report
     with open(tmp_path / "vocab_scaling.png", "rb") as fin:
         assert fin.read(8) == PNG_MAGIC
 
