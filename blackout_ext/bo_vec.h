@@ -22,25 +22,6 @@
 #define BO_DISPATCH __attribute__((target_clones("avx2", "default")))
 #else
 #define BO_DISPATCH
-/* Prefetch hints: ask for memory that the kernel will touch a few steps later, so that the
- * misses of consecutive draws overlap instead of forming a chain. A hint never faults. */
-static inline void bo_prefetch(const void *p) {
-#if defined(__GNUC__) && !defined(BO_NO_PREFETCH)
-    __builtin_prefetch(p, 1, 3);
-#else
-    (void)p;
-#endif
-}
-
-/* every cache line of a row of n floats (a row need not start on a line) */
-static inline void bo_prefetch_row(const float *row, int n) {
-    const char *p = (const char *)row;
-    long bytes = (long)n * (long)sizeof(float);
-    for (long off = 0; off < bytes; off += 64)
-        bo_prefetch(p + off);
-    bo_prefetch(p + bytes - 1);
-}
-
 #endif
 
 typedef float bo_v8 __attribute__((vector_size(32)));
