@@ -1,0 +1,476 @@
+"""Data-parallel training on a Dask cluster: each worker trains the shards it reads.
+
+:func:`train` is the entry point::
+
+    from dask.distributed import Client
+    from blackout_ext import distributed
+
+    client = Client("tcp://scheduler:8786")
+    model = distributed.train(["s3://bucket/part-0.txt.gz", ...], client, loss="blackout", epochs=5)
+
+How it works:
+
+* **Vocabulary.** One task per shard counts its words (:func:`count_shard`); the driver adds
+  the counts up in shard order, which gives exactly the counts, and the order of first
+  occurrence, of one machine's ``build_vocab`` over the shards concatenated. The driver then
+  prepares the vocabulary, the weights and the noise tables once; they reach the workers with
+  the model.
+* **Training.** An epoch is cut into rounds of about ``sync_words`` words. In each round every
+  shard trains its next slice of sentences (:func:`train_slice`) on a replica of the model kept
+  in the worker process, at the learning rate of one global schedule (linear from ``alpha`` to
+  ``min_alpha`` over all epochs' words, as gensim's). The task returns only the rows it changed,
+  in every trained array (input vectors, output layer, output bias, NCE normalisers).
+* **Synchronisation.** The driver combines, row by row, the changes of the tasks that changed
+  the row: their sum by default, or (``combine="mean"``) their mean, which is what Spark's
+  Word2Vec does once per iteration since SPARK-24666, and which loses quality as the shards
+  grow in number. It then broadcasts the changed rows, the round's update, to the workers,
+  which apply it to their replicas. A worker that lacks the previous version (a restarted process)
+  asks for the whole model instead. :attr:`DistributedReport.rounds` records the bytes moved.
+* **Faults.** A task is a pure function of the model's version, the shard slice and its seed.
+  When a worker process dies, Dask runs its tasks again elsewhere and the driver gets each
+  result once: no word is counted twice or lost. With ``checkpoint=``, the driver saves the
+  model atomically after each synchronisation, and ``resume=True`` continues from that file.
+
+Tasks on one worker process run one at a time (each holds its process's replica), so give
+the workers one thread each and as many processes as cores (``LocalCluster(n_workers=...,
+threads_per_worker=1)``).
+"""
+import collections
+import copy
+import dataclasses
+import itertools
+import logging
+import math
+import pickle
+import threading
+import time
+import uuid
+
+import numpy as np
+
+from blackout_ext.corpora import LineSentence
+from blackout_ext.word2vec import Word2Vec
+
+logger = logging.getLogger(__name__)
+
+NEED_STATE = "need-state"
+"""What :func:`train_slice` returns when its worker has no replica of the model it needs."""
+
+_REPLICAS = {}
+"""In each worker process: run id -> (version, model), the replica its tasks train."""
+_REPLICA_LOCK = threading.Lock()
+_READERS = {}
+"""In each worker process: (run id, shard) -> (next sentence index, open sentence iterator)."""
+
+_NOT_SUPPORTED = ("sentences", "corpus_iterable", "corpus_file", "max_vocab_size", "trim_rule", "callbacks")
+
+
+@dataclasses.dataclass
+class DistributedReport:
+    """What a distributed training did, kept on the model as ``model.distributed_report``.
+
+    Attributes
+    ----------
+    shards : list of str
+        The shards, in order.
+    shard_sentences, shard_words : list of int
+        Sentences and words of each shard.
+    epochs, rounds_per_epoch : int
+        The schedule: each epoch has `rounds_per_epoch` synchronisations.
+    combine : str
+        How the tasks' changes are combined: ``"sum"`` or ``"mean"`` (:func:`combine_rows`).
+    done_rounds : int
+        Rounds finished so far (over all epochs).
+    version : int
+        The model's version: one per synchronisation.
+    trained_words, raw_words : int
+        Words trained on (kept by subsampling) and words read, over all finished rounds.
+    loss : float
+        The training loss over all finished rounds (with ``compute_loss=True``).
+    rounds : list of dict
+        Per synchronisation: epoch, round, words, the rows changed per array, bytes returned by
+        the tasks, bytes broadcast, whole models sent, and seconds.
+    """
+    shards: list
+    shard_sentences: list
+    shard_words: list
+    epochs: int
+    rounds_per_epoch: int
+    combine: str = "sum"
+    done_rounds: int = 0
+    version: int = 0
+    trained_words: int = 0
+    raw_words: int = 0
+    loss: float = 0.0
+    rounds: list = dataclasses.field(default_factory=list)
+
+
+def count_shard(path):
+    """Count the words of one shard, as ``build_vocab`` would.
+
+    Returns
+    -------
+    (dict, int, int)
+        Word counts, in order of first occurrence; sentences; words.
+    """
+    counts = collections.Counter()
+    sentences = words = 0
+    for sentence in LineSentence(path):
+        counts.update(sentence)
+        sentences += 1
+        words += len(sentence)
+    return dict(counts), sentences, words
+
+
+def trained_arrays(model):
+    """The (name, array) pairs that training changes, for this model's layers."""
+    arrays = [("vectors", model.wv.vectors)]
+    for name in ("syn1neg", "syn1", "syn1neg_bias", "nce_log_z"):
+        value = getattr(model, name, None)
+        if value is not None and len(value):
+            arrays.append((name, value))
+    return arrays
+
+
+def set_trained_array(model, name, value):
+    if name == "vectors":
+        model.wv.vectors = value
+    else:
+        setattr(model, name, value)
+
+
+def changed_rows(old, new):
+    """The indices of the rows (or entries) of `new` that differ from `old`."""
+    differs = new != old
+    if differs.ndim > 1:
+        differs = differs.any(axis=1)
+    return np.flatnonzero(differs)
+
+
+def sparse_nbytes(rows):
+    """Bytes of a {name: (indices, values)} update."""
+    return sum(index.nbytes + values.nbytes for index, values in rows.values())
+
+
+def shippable(model):
+    """A shallow copy of `model` without its process-local caches (the C vocabulary hash)."""
+    clone = copy.copy(model)
+    clone.__dict__.pop("_vocab_hash_cache", None)
+    clone.__dict__.pop("distributed_report", None)
+    return clone
+
+
+def _replica(run_id, version, update, full):
+    """The worker's replica at `version`, or None when the worker cannot get there."""
+    cached = _REPLICAS.get(run_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    if cached is not None and update is not None and cached[0] == version - 1:
+        model = cached[1]
+        for name, (index, values) in pickle.loads(update).items():
+            dict(trained_arrays(model))[name][index] = values
+        _REPLICAS[run_id] = (version, model)
+        return model
+    if full is not None:
+        model = pickle.loads(full)
+        for old in [key for key in _REPLICAS if key != run_id]:
+            del _REPLICAS[old]   # one run per worker process at a time
+        for old in [key for key in _READERS if key[0] != run_id]:
+            del _READERS[old]
+        _REPLICAS[run_id] = (version, model)
+        return model
+    return None
+
+
+def _read_slice(run_id, path, start, stop):
+    """Sentences [start, stop) of a shard; the next slice of the same shard continues the read."""
+    key = (run_id, path)
+    position, sentences = _READERS.pop(key, (0, None))
+    if sentences is None or position > start:
+        position, sentences = 0, iter(LineSentence(path))
+    piece = list(itertools.islice(sentences, start - position, stop - position))
+    _READERS[key] = (stop, sentences)
+    return piece
+
+
+def _jobs(sentences, batch_words):
+    """Cut sentences into jobs of about `batch_words` words, as gensim's job producer does."""
+    job, size = [], 0
+    for sentence in sentences:
+        job.append(sentence)
+        size += len(sentence)
+        if size >= batch_words:
+            yield job, size
+            job, size = [], 0
+    if job:
+        yield job, size
+
+
+def train_slice(run_id, version, update, full, path, start, stop, alpha_from, alpha_to, seed, compute_loss):
+    """Train the replica at `version` on sentences [start, stop) of the shard `path`.
+
+    Runs in a worker process. The learning rate falls linearly from `alpha_from` to `alpha_to`
+    over the slice's words. The replica is left at `version` (the slice's changes are
+    returned, not kept), so that every task of a round starts from the same model.
+
+    `update` is the pickled update from version - 1 to `version` ({array name: (indices,
+    values)}), or None; `full` the pickled model at `version`, or None. A worker whose replica
+    is at `version` needs neither, one at version - 1 needs `update`, any other `full`.
+
+    Returns
+    -------
+    dict or str
+        ``trained``, ``raw`` (words), ``loss`` and ``rows``, {array name: (changed indices,
+        their new values)}; or :data:`NEED_STATE` when the worker has no replica to train.
+    """
+    with _REPLICA_LOCK:
+        model = _replica(run_id, version, update, full)
+        if model is None:
+            return NEED_STATE
+        sentences = _read_slice(run_id, path, start, stop)
+        arrays = trained_arrays(model)
+        snapshot = [(name, array.copy()) for name, array in arrays]
+        model.random = np.random.RandomState(seed)
+        model.compute_loss = bool(compute_loss)
+        model.running_training_loss = 0.0
+        total = max(sum(len(s) for s in sentences), 1)
+        done = trained = raw = 0
+        memory = model._get_thread_working_mem()
+        for job, size in _jobs(sentences, model.batch_words):
+            alpha = alpha_from + (alpha_to - alpha_from) * done / total
+            job_trained, job_raw = model._do_train_job(job, alpha, memory)
+            trained += job_trained
+            raw += job_raw
+            done += size
+        rows = {}
+        for (name, new), (_, old) in zip(arrays, snapshot):
+            index = changed_rows(old, new)
+            rows[name] = (index, new[index].copy())
+            set_trained_array(model, name, old)   # back to `version`
+        return dict(trained=trained, raw=raw, loss=float(model.running_training_loss), rows=rows)
+
+
+COMBINE_RULES = ("sum", "mean")
+
+
+def combine_rows(model, results, rule="sum"):
+    """Apply the tasks' changes to the driver's model, row by row.
+
+    With ``rule="sum"`` each row gets the sum of the tasks' changes to it (as if the tasks'
+    updates had been applied one after the other, each computed on the weights of the last
+    synchronisation). With ``rule="mean"`` it gets their mean over the tasks that changed it
+    (Spark's rule): a row that n tasks changed moves by 1/n of their sum.
+
+    Returns the round's update, {array name: (indices, new values)}.
+    """
+    update = {}
+    for name, array in trained_arrays(model):
+        total = np.zeros(array.shape, dtype=np.float64)
+        count = np.zeros(len(array), dtype=np.int64)
+        for result in results:
+            index, values = result["rows"][name]
+            total[index] += values - array[index]
+            count[index] += 1
+        index = np.flatnonzero(count)
+        change = total[index]
+        if rule == "mean":
+            change = change / (count[index][:, None] if array.ndim > 1 else count[index])
+        array[index] = (array[index] + change).astype(array.dtype)
+        update[name] = (index, array[index].copy())
+    return update
+
+
+def _check_arguments(corpus_files, client, sync_words, combine, word2vec_kwargs):
+    if isinstance(corpus_files, (str, bytes)) or not len(corpus_files):
+        raise ValueError("corpus_files must be a non-empty list of paths or URLs, one per shard")
+    if client is None or not hasattr(client, "submit"):
+        raise TypeError(f"client must be a dask.distributed.Client, got {client!r}")
+    if int(sync_words) < 1:
+        raise ValueError(f"sync_words must be >= 1, got {sync_words}")
+    if combine not in COMBINE_RULES:
+        raise ValueError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
+    for name in _NOT_SUPPORTED:
+        if word2vec_kwargs.get(name) is not None:
+            raise TypeError(f"distributed.train() does not take {name}=: the corpus is corpus_files, "
+                            "read by the workers")
+
+
+def build_vocabulary(corpus_files, client, word2vec_kwargs):
+    """Count the shards on the workers, merge exactly, and build a model's vocabulary and weights."""
+    model = Word2Vec(**word2vec_kwargs)   # checks the parameters before any work
+    futures = client.map(count_shard, list(corpus_files), pure=False)
+    counted = []
+    for path, future in zip(corpus_files, futures):
+        try:
+            counted.append(future.result())
+        except Exception as err:
+            raise RuntimeError(f"shard {path!r} could not be read: {type(err).__name__}: {err}") from err
+    merged = collections.Counter()
+    for counts, _, _ in counted:   # in shard order: the order of first occurrence of one pass
+        merged.update(counts)
+    sentences = sum(c[1] for c in counted)
+    words = sum(c[2] for c in counted)
+    model.build_vocab_from_freq(dict(merged), corpus_count=sentences)
+    model.corpus_total_words = words
+    if not len(model.wv):
+        raise RuntimeError("the shards' vocabulary is empty (no word reaches min_count)")
+    return model, [c[1] for c in counted], [c[2] for c in counted]
+
+
+def train(corpus_files, client, sync_words=250_000, combine="sum", checkpoint=None, resume=False, retries=2,
+          on_sync=None, **word2vec_kwargs):
+    """Train a :class:`~blackout_ext.Word2Vec` on shards read by the workers of a Dask cluster.
+
+    Parameters
+    ----------
+    corpus_files : list of str
+        The shards: one sentence per line, tokens separated by whitespace; plain, ``.gz``,
+        ``.bz2`` or any URL smart_open reads. Every worker must be able to read every shard.
+    client : dask.distributed.Client
+        The cluster.
+    sync_words : int, optional
+        Words trained (by all workers together) between synchronisations.
+    combine : {'sum', 'mean'}, optional
+        How a synchronisation combines the tasks' changes to a row: their sum (the default), or
+        their mean over the tasks that changed it, as Spark does. The mean shrinks the step of
+        every row that several tasks change, the frequent words' above all: on 4 shards it lost
+        most of the vectors' quality (see the README's measurements).
+    checkpoint : str, optional
+        Save the model here, atomically, after every synchronisation.
+    resume : bool, optional
+        Continue the training saved in `checkpoint` (same shards) instead of starting anew.
+    retries : int, optional
+        Times a failed task is retried (Dask's ``retries``); a task whose worker died is run
+        again by Dask itself.
+    on_sync : callable, optional
+        Called as ``on_sync(model, report)`` after each synchronisation, on the driver.
+    **word2vec_kwargs
+        :class:`~blackout_ext.Word2Vec`'s parameters (``loss``, ``negative``, ``epochs``, ...),
+        without a corpus.
+
+    Returns
+    -------
+    :class:`~blackout_ext.Word2Vec`
+        The trained model; ``model.distributed_report`` (:class:`DistributedReport`) says what
+        was done.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad argument.
+    RuntimeError
+        When a shard's task fails for good (its worker lost too often, say); the message names the shard.
+    """
+    _check_arguments(corpus_files, client, sync_words, combine, word2vec_kwargs)
+    corpus_files = [str(path) for path in corpus_files]
+    if resume:
+        if checkpoint is None:
+            raise ValueError("resume=True needs checkpoint=, the file to resume from")
+        model = Word2Vec.load(checkpoint)
+        report = model.distributed_report
+        if report.shards != corpus_files:
+            raise ValueError(f"checkpoint {checkpoint!r} was made with other shards: {report.shards}")
+    else:
+        model, shard_sentences, shard_words = build_vocabulary(corpus_files, client, word2vec_kwargs)
+        words = sum(shard_words)
+        report = DistributedReport(
+            shards=corpus_files, shard_sentences=shard_sentences, shard_words=shard_words, epochs=model.epochs,
+            rounds_per_epoch=max(1, math.ceil(words / int(sync_words))), combine=combine)
+        model.distributed_report = report
+        model.running_training_loss = 0.0
+    logger.info("training on %d shards (%d words) for %d epochs, %d synchronisations per epoch",
+                len(corpus_files), sum(report.shard_words), report.epochs, report.rounds_per_epoch)
+    run_id = uuid.uuid4().hex
+    total_rounds = report.epochs * report.rounds_per_epoch
+    update_future = None
+    while report.done_rounds < total_rounds:
+        epoch, round_ = divmod(report.done_rounds, report.rounds_per_epoch)
+        start = time.perf_counter()
+        results, bytes_full, n_full = _run_round(client, model, report, run_id, update_future, epoch, round_,
+                                                 retries)
+        update = combine_rows(model, results, report.combine)
+        report.version += 1
+        words = sum(r["raw"] for r in results)
+        report.trained_words += sum(r["trained"] for r in results)
+        report.raw_words += words
+        report.loss += sum(r["loss"] for r in results)
+        report.done_rounds += 1
+        workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        # as one bytes object: Dask would scatter a dict's values under its keys, the same each round
+        update_future = client.scatter(pickle.dumps(update, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True,
+                                       hash=False)
+        returned = sum(sparse_nbytes(r["rows"]) for r in results)
+        report.rounds.append(dict(
+            epoch=epoch, round=round_, words=words, rows={name: len(index) for name, (index, _) in update.items()},
+            bytes_returned=returned, bytes_broadcast=sparse_nbytes(update) * workers, whole_models=n_full,
+            bytes_whole_models=bytes_full, seconds=time.perf_counter() - start))
+        logger.info("synchronisation %d/%d (epoch %d): %d words, %.1f MB returned, %.1f MB broadcast, "
+                    "%d whole models sent", report.done_rounds, total_rounds, epoch + 1, words,
+                    returned / 2**20, report.rounds[-1]["bytes_broadcast"] / 2**20, n_full)
+        model.running_training_loss = report.loss
+        model.wv.norms = None
+        if checkpoint is not None:
+            model.save(checkpoint)
+        if on_sync is not None:
+            on_sync(model, report)
+    model.train_count += 1
+    model.corpus_total_words = sum(report.shard_words)
+    model.corpus_count = sum(report.shard_sentences)
+    return model
+
+
+def _round_alpha(model, report, epoch, round_, fraction):
+    """The global schedule's learning rate at `fraction` of a round."""
+    done = (epoch * report.rounds_per_epoch + round_ + fraction) / (report.epochs * report.rounds_per_epoch)
+    return model.alpha - (model.alpha - model.min_alpha) * done
+
+
+def _run_round(client, model, report, run_id, update_future, epoch, round_, retries):
+    """Train every shard's slice of this round; ask again with the whole model where needed."""
+    from distributed import KilledWorker
+
+    n = report.rounds_per_epoch
+    alpha_from = _round_alpha(model, report, epoch, round_, 0.0)
+    alpha_to = _round_alpha(model, report, epoch, round_, 1.0)
+    compute_loss = bool(model.compute_loss)
+    workers = sorted(client.scheduler_info().get("workers", {}))
+    tasks = []
+    for i, path in enumerate(report.shards):
+        count = report.shard_sentences[i]
+        start, stop = count * round_ // n, count * (round_ + 1) // n
+        seed = (model.seed * 1_000_003 + report.done_rounds * 10_007 + i) % 2**31
+        tasks.append((path, start, stop, seed, workers[i % len(workers)] if workers else None))
+    full_future = None
+    bytes_full = n_full = 0
+    results = [None] * len(tasks)
+    pending = list(range(len(tasks)))
+    while pending:
+        futures = {}
+        for i in pending:
+            path, start, stop, seed, worker = tasks[i]
+            futures[i] = client.submit(
+                train_slice, run_id, report.version, update_future, full_future, path, start, stop, alpha_from,
+                alpha_to, seed, compute_loss, pure=False, retries=retries,
+                **({"workers": [worker], "allow_other_workers": True} if worker else {}))
+        missing = []
+        for i, future in futures.items():
+            try:
+                result = future.result()
+            except KilledWorker as err:
+                raise RuntimeError(f"shard {tasks[i][0]!r}: its task lost its worker too often ({err})") from err
+            except Exception as err:
+                raise RuntimeError(f"shard {tasks[i][0]!r} failed in round {round_ + 1} of epoch {epoch + 1}: "
+                                   f"{type(err).__name__}: {err}") from err
+            if isinstance(result, str) and result == NEED_STATE:
+                missing.append(i)
+            else:
+                results[i] = result
+        if missing:
+            if full_future is not None:
+                raise RuntimeError("a worker that was sent the whole model still has no replica of it")
+            state = pickle.dumps(shippable(model), protocol=pickle.HIGHEST_PROTOCOL)
+            full_future = client.scatter(state, hash=False)
+            n_full += len(missing)
+            bytes_full += len(state) * len(missing)
+        pending = missing
+    return results, bytes_full, n_full
