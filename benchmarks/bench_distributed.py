@@ -6,8 +6,10 @@ plain-text shards. For each seed:
 
 * **one machine**: one process, ``Word2Vec(workers=2)``, reading the shards in order;
 * **Dask**: a ``LocalCluster`` of ``--dask-workers`` worker processes of one thread each, on
-  127.0.0.1, running :func:`blackout_ext.distributed.train` over the shards, for each
-  synchronisation interval of ``--sync-words`` and each rule of ``--combine``.
+  127.0.0.1, running :func:`blackout_ext.distributed.train` over the shards with its defaults
+  (mean of each row's changes, learning rate scaled by the tasks per round) at each
+  synchronisation interval of ``--sync-words``; and, at ``--contrast-sync-words``, the two
+  rules without the scaling: Spark's mean, and the sum.
 
 Both train the same epochs with the same parameters; their wall time includes the vocabulary
 (counted on the workers for Dask). Quality is simlex999, wordsim353 and analogies, averaged
@@ -57,12 +59,13 @@ def one_machine(paths, params):
     return dict(quality_scores(model.wv), words_per_s=model.epochs * model.corpus_total_words / seconds)
 
 
-def on_dask(paths, client, params, sync_words, combine):
+def on_dask(paths, client, params, sync_words, combine, scale_alpha):
     from blackout_ext import distributed
     from blackout_ext.compare import quality_scores
 
     start = time.perf_counter()
-    model = distributed.train(paths, client, sync_words=sync_words, combine=combine, **params)
+    model = distributed.train(paths, client, sync_words=sync_words, combine=combine, scale_alpha=scale_alpha,
+                              **params)
     seconds = time.perf_counter() - start
     rounds = model.distributed_report.rounds
     return dict(quality_scores(model.wv), words_per_s=model.distributed_report.raw_words / seconds,
@@ -85,9 +88,8 @@ def main(argv=None):
     parser.add_argument("--loss", default="blackout")
     parser.add_argument("--sync-words", default="100000,250000,1000000,0",
                         help="comma-separated; 0 is one synchronisation per epoch")
-    parser.add_argument("--combine", default="sum,mean", help="the combination rules to run (sum, mean)")
-    parser.add_argument("--mean-sync-words", type=int, default=250_000,
-                        help="the one interval at which the 'mean' rule runs")
+    parser.add_argument("--contrast-sync-words", type=int, default=250_000,
+                        help="the interval at which the unscaled rules run (0: none)")
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--negative", type=int, default=5)
@@ -98,13 +100,12 @@ def main(argv=None):
 
     import distributed as dask_distributed
 
-    sentences = load(args.corpus)
-    words = sum(len(s) for s in sentences)
+    sentences, words = load(args.corpus)
     seeds = [int(s) for s in args.seeds.split(",")]
     intervals = [int(v) or words for v in args.sync_words.split(",")]
-    configs = [("sum", v) for v in intervals if "sum" in args.combine.split(",")]
-    if "mean" in args.combine.split(","):
-        configs.append(("mean", args.mean_sync_words))
+    configs = [(v, "mean", True) for v in intervals]
+    if args.contrast_sync_words:
+        configs += [(args.contrast_sync_words, "mean", False), (args.contrast_sync_words, "sum", False)]
     print(f"corpus: {args.corpus}: {len(sentences)} sentences, {words} words in {args.shards} shards; "
           f"loss={args.loss}, sg={args.sg}, k={args.negative}, d={args.size}, epochs={args.epochs}, "
           f"seeds={seeds}; Dask: {args.dask_workers} processes x 1 thread; one machine: 1 process x 2 threads",
@@ -123,17 +124,18 @@ def main(argv=None):
                 single.append(one_machine(paths, params))
                 print(f"  seed {seed} one machine: {single[-1]['words_per_s']:,.0f} words/s", flush=True)
                 for config in configs:
-                    dask[config].append(on_dask(paths, client, params, config[1], config[0]))
+                    dask[config].append(on_dask(paths, client, params, *config))
                     print(f"  seed {seed} dask {config}: {dask[config][-1]['words_per_s']:,.0f} words/s", flush=True)
         finally:
             client.close()
             cluster.close()
     base = mean_rows(single)
     rows = [dict(setup="one machine (2 threads)", **base, quality_ratio=1.0, speed_ratio=1.0)]
-    for (combine, interval), results in dask.items():
+    for (interval, combine, scaled), results in dask.items():
         row = mean_rows(results)
         ratio = statistics.mean(row[m] / base[m] for m in METRICS)
-        rows.append(dict(setup=f"dask, sync every {interval:,} words, {combine}", **row, quality_ratio=ratio,
+        rule = f"{combine}, scaled alpha" if scaled else f"{combine}, unscaled alpha"
+        rows.append(dict(setup=f"dask, sync every {interval:,} words, {rule}", **row, quality_ratio=ratio,
                          speed_ratio=row["words_per_s"] / base["words_per_s"]))
     print()
     print("| setup | quality vs one machine | simlex999 | wordsim353 | analogies | words/s | speed vs one "

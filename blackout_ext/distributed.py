@@ -15,18 +15,19 @@ How it works:
   occurrence, of one machine's ``build_vocab`` over the shards concatenated. The driver then
   prepares the vocabulary, the weights and the noise tables once; they reach the workers with
   the model.
-* **Training.** An epoch is cut into rounds of about ``sync_words`` words. In each round every
-  shard trains its next slice of sentences (:func:`train_slice`) on a replica of the model kept
-  in the worker process, at the learning rate of one global schedule (linear from ``alpha`` to
-  ``min_alpha`` over all epochs' words, as gensim's). The task returns only the rows it changed,
-  in every trained array (input vectors, output layer, output bias, NCE normalisers).
-* **Synchronisation.** The driver combines, row by row, the changes of the tasks that changed
-  the row: their sum by default, or (``combine="mean"``) their mean, which is what Spark's
-  Word2Vec does once per iteration since SPARK-24666, and which loses quality as the shards
-  grow in number. It then broadcasts the changed rows, the round's update, to the workers,
-  which apply it to their replicas. A worker that lacks the previous version (a restarted process)
-  asks for the whole model instead. :attr:`DistributedReport.rounds` records the bytes moved.
-* **Faults.** A task is a pure function of the model's version, the shard slice and its seed.
+* **Training.** An epoch is cut into rounds of about ``sync_words`` words. A round has one
+  task per worker (:func:`train_slices`); each task trains the next slice of sentences of its
+  shards on a replica of the model kept in the worker process, along one global learning-rate
+  schedule (linear from ``alpha`` to ``min_alpha`` over all epochs' words, as gensim's), scaled
+  by the number of tasks (``scale_alpha``). The task returns only the rows it changed, in every
+  trained array (input vectors, output layer, output bias, NCE normalisers).
+* **Synchronisation.** The driver sets each row to the mean of its changes over the tasks that
+  changed it (``combine="mean"``; Spark's Word2Vec does the same once per iteration since
+  SPARK-24666), or to their sum (``combine="sum"``). It then broadcasts the changed rows, the
+  round's update, to the workers, which apply it to their replicas. A worker that lacks the
+  previous version (a restarted process) asks for the whole model instead.
+  :attr:`DistributedReport.rounds` records the bytes moved.
+* **Faults.** A task is a pure function of the model's version, its slices and its seed.
   When a worker process dies, Dask runs its tasks again elsewhere and the driver gets each
   result once: no word is counted twice or lost. With ``checkpoint=``, the driver saves the
   model atomically after each synchronisation, and ``resume=True`` continues from that file.
@@ -54,7 +55,7 @@ from blackout_ext.word2vec import Word2Vec
 logger = logging.getLogger(__name__)
 
 NEED_STATE = "need-state"
-"""What :func:`train_slice` returns when its worker has no replica of the model it needs."""
+"""What :func:`train_slices` returns when its worker has no replica of the model it needs."""
 
 _REPLICAS = {}
 """In each worker process: run id -> (version, model), the replica its tasks train."""
@@ -78,7 +79,9 @@ class DistributedReport:
     epochs, rounds_per_epoch : int
         The schedule: each epoch has `rounds_per_epoch` synchronisations.
     combine : str
-        How the tasks' changes are combined: ``"sum"`` or ``"mean"`` (:func:`combine_rows`).
+        How the tasks' changes are combined: ``"mean"`` or ``"sum"`` (:func:`combine_rows`).
+    scale_alpha : bool
+        Whether each task's learning rate is the schedule's times the number of tasks per round.
     done_rounds : int
         Rounds finished so far (over all epochs).
     version : int
@@ -96,7 +99,8 @@ class DistributedReport:
     shard_words: list
     epochs: int
     rounds_per_epoch: int
-    combine: str = "sum"
+    combine: str = "mean"
+    scale_alpha: bool = True
     done_rounds: int = 0
     version: int = 0
     trained_words: int = 0
@@ -206,12 +210,13 @@ def _jobs(sentences, batch_words):
         yield job, size
 
 
-def train_slice(run_id, version, update, full, path, start, stop, alpha_from, alpha_to, seed, compute_loss):
-    """Train the replica at `version` on sentences [start, stop) of the shard `path`.
+def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, seed, compute_loss):
+    """Train the replica at `version` on `slices`, one after the other.
 
-    Runs in a worker process. The learning rate falls linearly from `alpha_from` to `alpha_to`
-    over the slice's words. The replica is left at `version` (the slice's changes are
-    returned, not kept), so that every task of a round starts from the same model.
+    Runs in a worker process. `slices` is a list of (shard path, first sentence, end sentence).
+    The learning rate falls linearly from `alpha_from` to `alpha_to` over the slices' words.
+    The replica is left at `version` (the changes are returned, not kept), so that every task
+    of a round starts from the same model.
 
     `update` is the pickled update from version - 1 to `version` ({array name: (indices,
     values)}), or None; `full` the pickled model at `version`, or None. A worker whose replica
@@ -227,7 +232,7 @@ def train_slice(run_id, version, update, full, path, start, stop, alpha_from, al
         model = _replica(run_id, version, update, full)
         if model is None:
             return NEED_STATE
-        sentences = _read_slice(run_id, path, start, stop)
+        sentences = [s for path, start, stop in slices for s in _read_slice(run_id, path, start, stop)]
         arrays = trained_arrays(model)
         snapshot = [(name, array.copy()) for name, array in arrays]
         model.random = np.random.RandomState(seed)
@@ -250,31 +255,32 @@ def train_slice(run_id, version, update, full, path, start, stop, alpha_from, al
         return dict(trained=trained, raw=raw, loss=float(model.running_training_loss), rows=rows)
 
 
-COMBINE_RULES = ("sum", "mean")
+COMBINE_RULES = ("mean", "sum")
 
 
-def combine_rows(model, results, rule="sum"):
+def combine_rows(model, results, rule="mean"):
     """Apply the tasks' changes to the driver's model, row by row.
 
-    With ``rule="sum"`` each row gets the sum of the tasks' changes to it (as if the tasks'
-    updates had been applied one after the other, each computed on the weights of the last
-    synchronisation). With ``rule="mean"`` it gets their mean over the tasks that changed it
-    (Spark's rule): a row that n tasks changed moves by 1/n of their sum.
+    With ``rule="mean"`` each row gets the mean of its changes over the tasks that changed it
+    (Spark's rule): a row that n tasks changed moves by 1/n of their sum. With ``rule="sum"``
+    it gets their sum, as if the tasks' updates had been applied one after the other, each
+    computed on the weights of the last synchronisation.
 
     Returns the round's update, {array name: (indices, new values)}.
     """
     update = {}
     for name, array in trained_arrays(model):
-        total = np.zeros(array.shape, dtype=np.float64)
-        count = np.zeros(len(array), dtype=np.int64)
-        for result in results:
-            index, values = result["rows"][name]
-            total[index] += values - array[index]
-            count[index] += 1
-        index = np.flatnonzero(count)
-        change = total[index]
+        changes = [result["rows"][name] for result in results]
+        index = np.unique(np.concatenate([rows for rows, _ in changes] + [np.zeros(0, dtype=np.int64)]))
+        total = np.zeros((len(index),) + array.shape[1:], dtype=np.float64)   # only the changed rows
+        count = np.zeros(len(index), dtype=np.int64)
+        for rows, values in changes:
+            at = np.searchsorted(index, rows)
+            total[at] += values - array[rows]
+            count[at] += 1
+        change = total
         if rule == "mean":
-            change = change / (count[index][:, None] if array.ndim > 1 else count[index])
+            change = change / (count[:, None] if array.ndim > 1 else count)
         array[index] = (array[index] + change).astype(array.dtype)
         update[name] = (index, array[index].copy())
     return update
@@ -317,8 +323,8 @@ def build_vocabulary(corpus_files, client, word2vec_kwargs):
     return model, [c[1] for c in counted], [c[2] for c in counted]
 
 
-def train(corpus_files, client, sync_words=250_000, combine="sum", checkpoint=None, resume=False, retries=2,
-          on_sync=None, **word2vec_kwargs):
+def train(corpus_files, client, sync_words=250_000, combine="mean", scale_alpha=True, checkpoint=None,
+          resume=False, retries=2, on_sync=None, **word2vec_kwargs):
     """Train a :class:`~blackout_ext.Word2Vec` on shards read by the workers of a Dask cluster.
 
     Parameters
@@ -330,11 +336,15 @@ def train(corpus_files, client, sync_words=250_000, combine="sum", checkpoint=No
         The cluster.
     sync_words : int, optional
         Words trained (by all workers together) between synchronisations.
-    combine : {'sum', 'mean'}, optional
-        How a synchronisation combines the tasks' changes to a row: their sum (the default), or
-        their mean over the tasks that changed it, as Spark does. The mean shrinks the step of
-        every row that several tasks change, the frequent words' above all: on 4 shards it lost
-        most of the vectors' quality (see the README's measurements).
+    combine : {'mean', 'sum'}, optional
+        How a synchronisation combines the tasks' changes to a row: their mean over the tasks
+        that changed it (the default, Spark's rule), or their sum.
+    scale_alpha : bool, optional
+        Train each task at the schedule's learning rate times the number of tasks in a round
+        (one per worker), as parallel SGD with model averaging does (Kaldi's nnet3, for one).
+        Without it, the mean shrinks the step of every row several tasks change, and the
+        vectors lose much of their quality at equal epochs; with the sum instead, the frequent
+        words' rows overshoot. The README has the measurements.
     checkpoint : str, optional
         Save the model here, atomically, after every synchronisation.
     resume : bool, optional
@@ -375,7 +385,8 @@ def train(corpus_files, client, sync_words=250_000, combine="sum", checkpoint=No
         words = sum(shard_words)
         report = DistributedReport(
             shards=corpus_files, shard_sentences=shard_sentences, shard_words=shard_words, epochs=model.epochs,
-            rounds_per_epoch=max(1, math.ceil(words / int(sync_words))), combine=combine)
+            rounds_per_epoch=max(1, math.ceil(words / int(sync_words))), combine=combine,
+            scale_alpha=bool(scale_alpha))
         model.distributed_report = report
         model.running_training_loss = 0.0
     logger.info("training on %d shards (%d words) for %d epochs, %d synchronisations per epoch",
@@ -426,20 +437,25 @@ def _round_alpha(model, report, epoch, round_, fraction):
 
 
 def _run_round(client, model, report, run_id, update_future, epoch, round_, retries):
-    """Train every shard's slice of this round; ask again with the whole model where needed."""
+    """Train this round's slice of every shard, one task per worker (each task trains the slices
+    of its shards one after the other); ask again with the whole model where needed."""
     from distributed import KilledWorker
 
     n = report.rounds_per_epoch
-    alpha_from = _round_alpha(model, report, epoch, round_, 0.0)
-    alpha_to = _round_alpha(model, report, epoch, round_, 1.0)
-    compute_loss = bool(model.compute_loss)
     workers = sorted(client.scheduler_info().get("workers", {}))
+    n_tasks = max(1, min(len(report.shards), len(workers)))
+    scale = n_tasks if report.scale_alpha else 1
+    alpha_from = scale * _round_alpha(model, report, epoch, round_, 0.0)
+    alpha_to = scale * _round_alpha(model, report, epoch, round_, 1.0)
+    compute_loss = bool(model.compute_loss)
     tasks = []
-    for i, path in enumerate(report.shards):
-        count = report.shard_sentences[i]
-        start, stop = count * round_ // n, count * (round_ + 1) // n
-        seed = (model.seed * 1_000_003 + report.done_rounds * 10_007 + i) % 2**31
-        tasks.append((path, start, stop, seed, workers[i % len(workers)] if workers else None))
+    for t in range(n_tasks):
+        slices = []
+        for i in range(t, len(report.shards), n_tasks):
+            count = report.shard_sentences[i]
+            slices.append((report.shards[i], count * round_ // n, count * (round_ + 1) // n))
+        seed = (model.seed * 1_000_003 + report.done_rounds * 10_007 + t) % 2**31
+        tasks.append((slices, seed, workers[t] if workers else None))
     full_future = None
     bytes_full = n_full = 0
     results = [None] * len(tasks)
@@ -447,9 +463,9 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
     while pending:
         futures = {}
         for i in pending:
-            path, start, stop, seed, worker = tasks[i]
+            slices, seed, worker = tasks[i]
             futures[i] = client.submit(
-                train_slice, run_id, report.version, update_future, full_future, path, start, stop, alpha_from,
+                train_slices, run_id, report.version, update_future, full_future, slices, alpha_from,
                 alpha_to, seed, compute_loss, pure=False, retries=retries,
                 **({"workers": [worker], "allow_other_workers": True} if worker else {}))
         missing = []
@@ -457,10 +473,11 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
             try:
                 result = future.result()
             except KilledWorker as err:
-                raise RuntimeError(f"shard {tasks[i][0]!r}: its task lost its worker too often ({err})") from err
+                raise RuntimeError(f"the task of shards {[s[0] for s in tasks[i][0]]} lost its worker too often "
+                                   f"({err})") from err
             except Exception as err:
-                raise RuntimeError(f"shard {tasks[i][0]!r} failed in round {round_ + 1} of epoch {epoch + 1}: "
-                                   f"{type(err).__name__}: {err}") from err
+                raise RuntimeError(f"the task of shards {[s[0] for s in tasks[i][0]]} failed in round "
+                                   f"{round_ + 1} of epoch {epoch + 1}: {type(err).__name__}: {err}") from err
             if isinstance(result, str) and result == NEED_STATE:
                 missing.append(i)
             else:
