@@ -323,7 +323,7 @@ def build_vocabulary(corpus_files, client, word2vec_kwargs):
     return model, [c[1] for c in counted], [c[2] for c in counted]
 
 
-def train(corpus_files, client, sync_words=250_000, combine="mean", scale_alpha=True, checkpoint=None,
+def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alpha=True, checkpoint=None,
           resume=False, retries=2, on_sync=None, **word2vec_kwargs):
     """Train a :class:`~blackout_ext.Word2Vec` on shards read by the workers of a Dask cluster.
 
