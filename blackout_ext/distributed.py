@@ -348,7 +348,8 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
     checkpoint : str, optional
         Save the model here, atomically, after every synchronisation.
     resume : bool, optional
-        Continue the training saved in `checkpoint` (same shards) instead of starting anew.
+        Continue the training saved in `checkpoint` (same shards) instead of starting anew. The
+        model's parameters are the checkpoint's; one given here that differs is an error.
     retries : int, optional
         Times a failed task is retried (Dask's ``retries``); a task whose worker died is run
         again by Dask itself.
@@ -380,6 +381,10 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
         report = model.distributed_report
         if report.shards != corpus_files:
             raise ValueError(f"checkpoint {checkpoint!r} was made with other shards: {report.shards}")
+        for name, value in word2vec_kwargs.items():
+            if hasattr(model, name) and getattr(model, name) != value:
+                raise ValueError(f"checkpoint {checkpoint!r} was made with {name}={getattr(model, name)!r}, "
+                                 f"not {value!r}")
     else:
         model, shard_sentences, shard_words = build_vocabulary(corpus_files, client, word2vec_kwargs)
         words = sum(shard_words)

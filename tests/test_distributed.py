@@ -136,6 +136,10 @@ def test_resume_from_checkpoint_is_bit_identical(client, shards, tmp_path):
     with pytest.raises(DriverCrash):
         bo_distributed.train(shards, client, checkpoint=path, on_sync=crash_after_three, **params)
     assert Word2Vec.load(path).distributed_report.done_rounds == 3
+    with pytest.raises(ValueError, match="epochs=2"):
+        bo_distributed.train(shards, client, checkpoint=path, resume=True, **dict(params, epochs=3))
+    with pytest.raises(ValueError, match="other shards"):
+        bo_distributed.train(shards[:3], client, checkpoint=path, resume=True, **params)
     resumed = bo_distributed.train(shards, client, checkpoint=path, resume=True, **params)
     assert resumed.distributed_report.done_rounds == whole.distributed_report.done_rounds
     assert resumed.distributed_report.raw_words == whole.distributed_report.raw_words
