@@ -92,7 +92,8 @@ class DistributedReport:
         The training loss over all finished rounds (with ``compute_loss=True``).
     rounds : list of dict
         Per synchronisation: epoch, round, words, the rows changed per array, bytes returned by
-        the tasks, bytes broadcast, whole models sent, and seconds.
+        the tasks, bytes broadcast, whole models sent, and seconds: in all, waiting for the
+        tasks, combining, broadcasting, and the slowest task's reading, training and total.
     """
     shards: list
     shard_sentences: list
@@ -229,10 +230,12 @@ def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, se
         their new values)}; or :data:`NEED_STATE` when the worker has no replica to train.
     """
     with _REPLICA_LOCK:
+        began = time.perf_counter()
         model = _replica(run_id, version, update, full)
         if model is None:
             return NEED_STATE
         sentences = [s for path, start, stop in slices for s in _read_slice(run_id, path, start, stop)]
+        read = time.perf_counter()
         arrays = trained_arrays(model)
         snapshot = [(name, array.copy()) for name, array in arrays]
         model.random = np.random.RandomState(seed)
@@ -241,18 +244,22 @@ def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, se
         total = max(sum(len(s) for s in sentences), 1)
         done = trained = raw = 0
         memory = model._get_thread_working_mem()
+        trained_from = time.perf_counter()
         for job, size in _jobs(sentences, model.batch_words):
             alpha = alpha_from + (alpha_to - alpha_from) * done / total
             job_trained, job_raw = model._do_train_job(job, alpha, memory)
             trained += job_trained
             raw += job_raw
             done += size
+        trained_to = time.perf_counter()
         rows = {}
         for (name, new), (_, old) in zip(arrays, snapshot):
             index = changed_rows(old, new)
             rows[name] = (index, new[index].copy())
             set_trained_array(model, name, old)   # back to `version`
-        return dict(trained=trained, raw=raw, loss=float(model.running_training_loss), rows=rows)
+        return dict(trained=trained, raw=raw, loss=float(model.running_training_loss), rows=rows,
+                    seconds_read=read - began, seconds_train=trained_to - trained_from,
+                    seconds=time.perf_counter() - began)
 
 
 COMBINE_RULES = ("mean", "sum")
@@ -404,7 +411,9 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
         start = time.perf_counter()
         results, bytes_full, n_full = _run_round(client, model, report, run_id, update_future, epoch, round_,
                                                  retries)
+        tasks_done = time.perf_counter()
         update = combine_rows(model, results, report.combine)
+        combined = time.perf_counter()
         report.version += 1
         words = sum(r["raw"] for r in results)
         report.trained_words += sum(r["trained"] for r in results)
@@ -419,7 +428,11 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
         report.rounds.append(dict(
             epoch=epoch, round=round_, words=words, rows={name: len(index) for name, (index, _) in update.items()},
             bytes_returned=returned, bytes_broadcast=sparse_nbytes(update) * workers, whole_models=n_full,
-            bytes_whole_models=bytes_full, seconds=time.perf_counter() - start))
+            bytes_whole_models=bytes_full, seconds=time.perf_counter() - start, seconds_tasks=tasks_done - start,
+            seconds_combine=combined - tasks_done, seconds_broadcast=time.perf_counter() - combined,
+            seconds_task_train=max(r["seconds_train"] for r in results),
+            seconds_task_read=max(r["seconds_read"] for r in results),
+            seconds_task=max(r["seconds"] for r in results)))
         logger.info("synchronisation %d/%d (epoch %d): %d words, %.1f MB returned, %.1f MB broadcast, "
                     "%d whole models sent", report.done_rounds, total_rounds, epoch + 1, words,
                     returned / 2**20, report.rounds[-1]["bytes_broadcast"] / 2**20, n_full)
