@@ -172,8 +172,9 @@ def _replica(run_id, version, update, full):
         return cached[1]
     if cached is not None and update is not None and cached[0] == version - 1:
         model = cached[1]
+        arrays = dict(trained_arrays(model))
         for name, (index, values) in pickle.loads(update).items():
-            dict(trained_arrays(model))[name][index] = values
+            arrays[name][index] = values
         _REPLICAS[run_id] = (version, model)
         return model
     if full is not None:
@@ -409,8 +410,9 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
     while report.done_rounds < total_rounds:
         epoch, round_ = divmod(report.done_rounds, report.rounds_per_epoch)
         start = time.perf_counter()
+        workers = sorted(client.scheduler_info().get("workers", {}))
         results, bytes_full, n_full = _run_round(client, model, report, run_id, update_future, epoch, round_,
-                                                 retries)
+                                                 retries, workers)
         tasks_done = time.perf_counter()
         update = combine_rows(model, results, report.combine)
         combined = time.perf_counter()
@@ -420,14 +422,13 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
         report.raw_words += words
         report.loss += sum(r["loss"] for r in results)
         report.done_rounds += 1
-        workers = max(len(client.scheduler_info().get("workers", {})), 1)
         # as one bytes object: Dask would scatter a dict's values under its keys, the same each round
         update_future = client.scatter(pickle.dumps(update, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True,
                                        hash=False)
         returned = sum(sparse_nbytes(r["rows"]) for r in results)
         report.rounds.append(dict(
             epoch=epoch, round=round_, words=words, rows={name: len(index) for name, (index, _) in update.items()},
-            bytes_returned=returned, bytes_broadcast=sparse_nbytes(update) * workers, whole_models=n_full,
+            bytes_returned=returned, bytes_broadcast=sparse_nbytes(update) * max(len(workers), 1), whole_models=n_full,
             bytes_whole_models=bytes_full, seconds=time.perf_counter() - start, seconds_tasks=tasks_done - start,
             seconds_combine=combined - tasks_done, seconds_broadcast=time.perf_counter() - combined,
             seconds_task_train=max(r["seconds_train"] for r in results),
@@ -443,28 +444,21 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
         if on_sync is not None:
             on_sync(model, report)
     model.train_count += 1
-    model.corpus_total_words = sum(report.shard_words)
-    model.corpus_count = sum(report.shard_sentences)
     return model
 
 
-def _round_alpha(model, report, epoch, round_, fraction):
-    """The global schedule's learning rate at `fraction` of a round."""
-    done = (epoch * report.rounds_per_epoch + round_ + fraction) / (report.epochs * report.rounds_per_epoch)
-    return model.alpha - (model.alpha - model.min_alpha) * done
-
-
-def _run_round(client, model, report, run_id, update_future, epoch, round_, retries):
-    """Train this round's slice of every shard, one task per worker (each task trains the slices
-    of its shards one after the other); ask again with the whole model where needed."""
+def _run_round(client, model, report, run_id, update_future, epoch, round_, retries, workers):
+    """Train this round's slice of every shard, one task per worker of `workers` (each task
+    trains the slices of its shards one after the other); ask again with the whole model where
+    needed."""
     from distributed import KilledWorker
 
     n = report.rounds_per_epoch
-    workers = sorted(client.scheduler_info().get("workers", {}))
     n_tasks = max(1, min(len(report.shards), len(workers)))
     scale = n_tasks if report.scale_alpha else 1
-    alpha_from = scale * _round_alpha(model, report, epoch, round_, 0.0)
-    alpha_to = scale * _round_alpha(model, report, epoch, round_, 1.0)
+    # gensim's own schedule, linear over all epochs, at the start and the end of the round
+    alpha_from = scale * model._get_next_alpha(round_ / n, epoch)
+    alpha_to = scale * model._get_next_alpha((round_ + 1) / n, epoch)
     compute_loss = bool(model.compute_loss)
     tasks = []
     for t in range(n_tasks):

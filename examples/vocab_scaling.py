@@ -91,6 +91,7 @@ def measure(args, sizes, modes):
     for vocab_size in sizes:
         words, counts = zipf_vocabulary(vocab_size)
         freq = dict(zip(words, counts.tolist()))
+        corpora = {}   # one corpus per size, shared by the modes that train on it
         settings = [(mode, args.negative, args.ns_exponent) for mode in modes]
         if args.large_k:
             settings += [(mode, args.large_k, args.large_k_exponent) for mode in modes
@@ -102,7 +103,9 @@ def measure(args, sizes, modes):
                     continue
                 # a fixed budget of multiply-adds: about 6 pairs per word, 3 passes over |V| x d
                 n_words = int(min(args.words, max(2000, args.softmax_budget / (18 * vocab_size * args.size))))
-            sentences = zipf_corpus(words, counts, n_words)
+            if n_words not in corpora:
+                corpora[n_words] = zipf_corpus(words, counts, n_words)
+            sentences = corpora[n_words]
             model = make_model(mode, negative, exponent, args)
             first, second = time_per_word(model, freq, sentences)
             rows.append(dict(mode=mode, k=negative if mode not in ("hs", "softmax") else "", ns_exponent=exponent,
