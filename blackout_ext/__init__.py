@@ -1,7 +1,8 @@
-"""More output layers for gensim's Word2Vec: BlackOut, NCE, sampled softmax and full softmax.
+"""More output layers for gensim's Word2Vec, FastText and Doc2Vec: BlackOut, NCE, sampled softmax
+and the full softmax.
 
-``from blackout_ext import Word2Vec`` is a drop-in replacement for
-:class:`gensim.models.Word2Vec` that adds the ``loss`` parameter.
+``from blackout_ext import Word2Vec`` (``FastText``, ``Doc2Vec``) is a drop-in replacement for
+gensim's class of that name that adds the ``loss`` parameter.
 """
 import logging
 import os
@@ -18,9 +19,11 @@ except ImportError as err:  # pragma: no cover - depends on how the package was 
 
 from blackout_ext.losses import KERNEL_LOSSES, LOSSES, NEW_LOSSES  # noqa: F401
 from blackout_ext.word2vec import Word2Vec
+from blackout_ext.fasttext import FastText
+from blackout_ext.doc2vec import Doc2Vec
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["Word2Vec", "LOSSES", "KERNEL_LOSSES", "NEW_LOSSES", "__version__"]
+__all__ = ["Word2Vec", "FastText", "Doc2Vec", "LOSSES", "KERNEL_LOSSES", "NEW_LOSSES", "__version__"]

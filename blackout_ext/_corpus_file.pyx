@@ -14,7 +14,7 @@ cimport numpy as cnp
 from libc.stdint cimport uint64_t, uint32_t, int32_t
 from libc.string cimport memmove, memset
 
-from blackout_ext._inner cimport REAL_t, TrainConfig, init_config, run_cbow, run_sg
+from blackout_ext._inner cimport REAL_t, TrainConfig, init_config, run_cbow, run_docs, run_sg
 from blackout_ext._random cimport rng_next32
 from blackout_ext._vocab cimport VocabTable, vocab_lookup, vocab_table
 
@@ -46,6 +46,11 @@ cdef struct FileJob:
     double progress_from, progress_to   # the share of the epoch done at `start` and at `end`
     int32_t *idx              # BO_FILE_BATCH_WORDS words
     int32_t *bounds           # BO_FILE_BATCH_WORDS + 1 sentence starts
+    int docs                  # 1: each line is a Doc2Vec document, tagged by its line number
+    long long line_tag        # the line number (document tag) of the line being read
+    long long n_docs          # document vectors there are: a line beyond them has no tag
+    int32_t *tags             # each sentence's tag (its line's number)
+    const int32_t *tag_bounds # 0, 1, 2, ...: sentence s has the one tag tags[s]
     int n_words, n_sent
     long long sentences, effective_words, raw_words
     const int32_t *stop       # set to 1 by the main thread to interrupt the epoch
@@ -60,7 +65,9 @@ cdef void train_file_batch(TrainConfig *c, FileJob *job, long long pos) noexcept
     alpha = job.start_alpha - (job.start_alpha - job.end_alpha) * (job.cur_epoch + progress) / job.epochs
     c.alpha = <REAL_t>(alpha if alpha > job.end_alpha else job.end_alpha)
     if job.n_sent > 0:
-        if job.sg:
+        if job.docs:
+            run_docs(c, job.idx, job.bounds, job.n_sent, job.tags, job.tag_bounds)
+        elif job.sg:
             run_sg(c, job.idx, job.bounds, job.n_sent)
         else:
             run_cbow(c, job.idx, job.bounds, job.n_sent)
@@ -78,6 +85,7 @@ cdef inline void push_word(TrainConfig *c, FileJob *job, int32_t w, long long po
         else:
             # one line longer than a batch: split it here
             job.bounds[1] = job.n_words
+            job.tags[0] = <int32_t>job.line_tag
             job.n_sent = 1
             train_file_batch(c, job, pos)
             job.n_words = 0
@@ -102,6 +110,8 @@ cdef void read_range(TrainConfig *c, FileJob *job, const VocabTable *vocab, FILE
             if n > 0:
                 pos += n
     while pos < job.end and not job.stop[0]:
+        if job.docs and job.line_tag >= job.n_docs:
+            break   # more lines than document vectors: FileEpoch refuses such a file first
         n = getline(&line, &cap, f)
         if n < 0:
             break
@@ -125,14 +135,17 @@ cdef void read_range(TrainConfig *c, FileJob *job, const VocabTable *vocab, FILE
             job.effective_words += 1
             push_word(c, job, w, pos)
         if job.n_words > job.bounds[job.n_sent]:
+            job.tags[job.n_sent] = <int32_t>job.line_tag
             job.n_sent += 1
             job.bounds[job.n_sent] = job.n_words
+        job.line_tag += 1
     train_file_batch(c, job, pos)
     free(line)
 
 
 def train_epoch_file(model, str path, long long start, long long end, vocab_hash, mem, int cur_epoch,
-                     int compute_loss, seed, stop_flag=None, double progress_from=0.0, double progress_to=1.0):
+                     int compute_loss, seed, stop_flag=None, double progress_from=0.0, double progress_to=1.0,
+                     long long first_line=0):
     """Train on one byte range of a ``corpus_file`` (a chunk of one epoch), with the GIL released.
 
     Parameters
@@ -158,6 +171,8 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
     progress_from, progress_to : float, optional
         The share of the epoch done when this range starts and when it ends: the learning rate
         decays linearly between the two (by default, over the whole epoch).
+    first_line : int, optional
+        Doc2Vec: the number of the first line that starts in ``[start, end)``, its document tag.
 
     Returns
     -------
@@ -184,6 +199,14 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
     job.progress_to = progress_to
     job.idx = &idx[0]
     job.bounds = &bounds[0]
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] tags = np.zeros(BO_FILE_BATCH_WORDS + 1, dtype=np.int32)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] tag_bounds = np.arange(BO_FILE_BATCH_WORDS + 2, dtype=np.int32)
+    job.docs = model.input_kind == "documents"
+    job.tags = &tags[0]
+    job.tag_bounds = &tag_bounds[0]
+    job.line_tag = first_line
+    if job.docs:
+        job.n_docs = len(model.dv.vectors)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] stop = np.zeros(1, dtype=np.int32) if stop_flag is None else stop_flag
     job.stop = &stop[0]
     encoded = path.encode()

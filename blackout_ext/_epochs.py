@@ -43,6 +43,39 @@ def file_chunks(size, workers, min_chunk=1 << 16, max_chunk=1 << 23):
     return [size * i // n for i in range(n + 1)]
 
 
+def first_lines(path, bounds, block=1 << 22):
+    """The number of the first line that starts at or after each byte offset of `bounds` (sorted).
+
+    A Doc2Vec ``corpus_file`` tags each line by its number; a chunk ``[start, end)`` of the file
+    holds the lines that start in it (see ``_corpus_file``). The last entry, for the file's
+    size, is the number of lines.
+    """
+    result, newlines, pos, k = [], 0, 0, 0
+    with open(path, 'rb') as f:
+        while True:
+            data = f.read(block)
+            # a line starts at 0 and after every newline: the first line at or after offset b is
+            # the count of newlines before b - 1, plus 1 (for b > 0)
+            while k < len(bounds) and (bounds[k] == 0 or bounds[k] - 1 < pos + len(data)):
+                b = bounds[k]
+                result.append(0 if b == 0 else newlines + data.count(b'\n', 0, b - 1 - pos) + 1)
+                k += 1
+            if not data:
+                break
+            newlines += data.count(b'\n')
+            pos += len(data)
+    if k < len(bounds):  # offsets at the end of the file
+        size_lines = newlines + (1 if pos and not _ends_with_newline(path) else 0)
+        result.extend([size_lines] * (len(bounds) - k))
+    return result
+
+
+def _ends_with_newline(path):
+    with open(path, 'rb') as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b'\n'
+
+
 def wait_for_threads(threads, progress_queue, grace=5.0):
     """Wait until none of `threads` runs, draining `progress_queue` so that none blocks on it.
 
@@ -216,6 +249,12 @@ class FileEpoch(EpochThreads):
         self.span = max(size, 1)
         # a seed per chunk, drawn here: with workers=1 the run is reproducible
         self.seeds = [model._next_job_seed() for _ in range(len(self.bounds) - 1)]
+        self.first_lines = [0] * len(self.bounds)
+        if model.input_kind == "documents":
+            self.first_lines = first_lines(corpus_file, self.bounds)
+            if self.first_lines[-1] > len(model.dv):
+                raise ValueError(f"corpus_file {corpus_file!r} has {self.first_lines[-1]} lines (documents) but the "
+                                 f"model has {len(model.dv)} document vectors: build_vocab() on this file first")
         self.chunks = SimpleQueue()
         for i in range(len(self.bounds) - 1):
             self.chunks.put(i)
@@ -232,7 +271,7 @@ class FileEpoch(EpochThreads):
             lines, effective, raw, job_loss, _ = _corpus_file.train_epoch_file(
                 model, self.corpus_file, self.bounds[i], self.bounds[i + 1], self.vocab_hash, mem,
                 self.cur_epoch, int(model.compute_loss), self.seeds[i], self.stop_flag,
-                self.bounds[i] / self.span, self.bounds[i + 1] / self.span)
+                self.bounds[i] / self.span, self.bounds[i + 1] / self.span, self.first_lines[i])
         if model.compute_loss:
             model._add_training_loss(job_loss)
         return lines, effective, raw
@@ -266,8 +305,9 @@ def produce_jobs(model, data_iterator, job_queue, cur_epoch=0, total_examples=No
     next_alpha = model._get_next_alpha(0.0, cur_epoch)
     job_no = 0
     batch_words = model.batch_words
+    documents = model.input_kind == "documents"   # Doc2Vec's TaggedDocument: count its words
     for data in data_iterator:
-        data_length = len(data)
+        data_length = len(data.words) if documents else len(data)
         if batch_size + data_length <= batch_words:
             job_batch.append(data)
             batch_size += data_length

@@ -3,10 +3,13 @@
 
 Life cycle of a :c:type:`TrainConfig`: ``init_config`` fills it from the model once per job
 (on the ``corpus_file`` path, once per chunk of the file), the caller fills the index arrays
-for each batch of sentences, then ``run_sg`` / ``run_cbow`` train on that batch with the GIL
-released.
+for each batch of sentences, then ``run_sg`` / ``run_cbow`` (``run_docs`` for Doc2Vec's
+documents) train on that batch with the GIL released.
+
+The input of a word is its row of ``syn0``, and for FastText also the rows of its character
+n-gram buckets (``ngrams``); Doc2Vec adds the rows of a document's tags (``docs``).
 """
-from libc.stdint cimport uint64_t, uint32_t, int32_t
+from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
 
 ctypedef float REAL_t
 
@@ -23,6 +26,7 @@ cdef struct TrainConfig:
     int size                  # vector dimensionality d
     int negative              # samples per pair k
     int vocab_size
+    int sg                    # 1: skip-gram (PV-DBOW for documents), 0: CBOW (PV-DM)
     int window
     int shrink_windows
     int cbow_mean
@@ -37,6 +41,22 @@ cdef struct TrainConfig:
     uint32_t lockf_len
     REAL_t *nce_log_z         # NULL unless nce_learned
     REAL_t *bias              # the output bias b_w of each word (syn1neg_bias), or NULL for none
+
+    # FastText: a word's input is its syn0 row (wv.vectors_vocab) and its n-gram buckets' rows
+    REAL_t *ngrams            # wv.vectors_ngrams, or NULL: a word's input is its syn0 row alone
+    REAL_t *ngram_lockf
+    uint32_t ngram_lockf_len
+    const int64_t *sub_start  # word w's buckets are sub_idx[sub_start[w]:sub_start[w + 1]]
+    const uint32_t *sub_idx
+
+    # Doc2Vec: the rows of the documents' tags
+    REAL_t *docs              # dv.vectors (infer_vector: the one vector being inferred), or NULL
+    REAL_t *doc_lockf
+    uint32_t doc_lockf_len
+    int train_words           # PV-DBOW: also train skip-gram word pairs (dbow_words)
+    int learn_words           # 0: word (and n-gram) rows and NCE's c stay as they are
+    int learn_docs            # 0: document rows stay as they are
+    int learn_hidden          # 0: the output layer (syn1neg, bias) stays as it is (infer_vector)
 
     const double *logq        # log q_w, exact, from the counts
     double log_k              # log(k), for NCE's log(k q_w)
@@ -68,4 +88,6 @@ cdef struct TrainConfig:
 
 cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
+cdef void run_docs(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_doc,
+                   const int32_t *tags, const int32_t *tag_bounds) noexcept nogil
 cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed)

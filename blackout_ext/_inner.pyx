@@ -418,6 +418,8 @@ cdef double update_with_candidates(
     for i in range(n):
         coef = <REAL_t>(c.alpha * c.gam[i])
         bo_axpy(coef, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], c.neu1e, size)
+    if not c.learn_hidden:
+        return loss
     for i in range(n):
         coef = <REAL_t>(c.alpha * c.gam[i])
         bo_axpy_clamped(coef, h, &c.syn1neg[<Py_ssize_t>c.cand[i] * size], size)
@@ -437,6 +439,10 @@ cdef double softmax_step(TrainConfig *c, const REAL_t *h, int32_t target) noexce
     if c.bias != NULL:
         bo_axpy(ONEF, c.bias, c.scores, nv)
     loss = softmax_gammas(c.scores, nv, target, c.alpha)   # scores -> lr * gamma
+    if not c.learn_hidden:
+        # neu1e += U^T (lr gamma): the output layer is only read
+        sgemv("N", &d, &nv, &ONEF, c.syn1neg, &d, c.scores, &ONE, &ONEF, c.neu1e, &ONE)
+        return loss
     bo_softmax_update(c.scores, h, c.syn1neg, c.neu1e, nv, d)
     if c.bias != NULL:
         bo_axpy_clamped(ONEF, c.scores, c.bias, nv)
@@ -453,14 +459,61 @@ cdef inline double pair_step(
 
 
 # ---------------------------------------------------------------------------------------------
-# One driver per architecture
+# One driver per input kind: words in sentences (skip-gram, CBOW), and documents (Doc2Vec)
+
+
+# The input of a word: its syn0 row, and for FastText the rows of its n-gram buckets. These three
+# functions are the only ones that know what a word's input is made of.
+
+
+cdef inline int add_word_input(TrainConfig *c, int32_t word, REAL_t *acc) noexcept nogil:
+    # acc += every row of word's input; returns how many rows that was
+    cdef int64_t b, b0, b1
+    cdef int size = c.size
+    bo_axpy(ONEF, &c.syn0[<Py_ssize_t>word * size], acc, size)
+    if c.ngrams == NULL:
+        return 1
+    b0 = c.sub_start[word]
+    b1 = c.sub_start[word + 1]
+    for b in range(b0, b1):
+        bo_axpy(ONEF, &c.ngrams[<Py_ssize_t>c.sub_idx[b] * size], acc, size)
+    return <int>(1 + b1 - b0)
+
+
+cdef inline const REAL_t *word_input(TrainConfig *c, int32_t word) noexcept nogil:
+    # h of one word: its syn0 row itself, or (FastText) the mean of its rows, built in neu1
+    cdef int n, k
+    cdef REAL_t inv
+    if c.ngrams == NULL:
+        return &c.syn0[<Py_ssize_t>word * c.size]
+    memset(c.neu1, 0, c.size * sizeof(REAL_t))
+    n = add_word_input(c, word, c.neu1)
+    if n > 1:
+        inv = ONEF / n
+        for k in range(c.size):
+            c.neu1[k] *= inv
+    return c.neu1
 
 
 cdef inline void apply_input_gradient(TrainConfig *c, int32_t word, const REAL_t *e, double dlogz) noexcept nogil:
-    # syn0[word] += lockf[word] * e, clamped; NCE's learned normaliser c[word] follows dJ/dc
+    # every row of word's input += its lockf * e, clamped (undivided, as gensim and fastText do);
+    # NCE's learned normaliser c[word] follows dJ/dc
+    cdef int64_t b
+    cdef uint32_t r
+    if not c.learn_words:
+        return
     bo_axpy_clamped(c.lockf[word % c.lockf_len], e, &c.syn0[<Py_ssize_t>word * c.size], c.size)
+    if c.ngrams != NULL:
+        for b in range(c.sub_start[word], c.sub_start[word + 1]):
+            r = c.sub_idx[b]
+            bo_axpy_clamped(c.ngram_lockf[r % c.ngram_lockf_len], e, &c.ngrams[<Py_ssize_t>r * c.size], c.size)
     if c.nce_learned:
         c.nce_log_z[word] += <REAL_t>(c.alpha * dlogz)
+
+
+cdef inline void apply_doc_gradient(TrainConfig *c, int32_t tag, const REAL_t *e) noexcept nogil:
+    if c.learn_docs:
+        bo_axpy_clamped(c.doc_lockf[tag % c.doc_lockf_len], e, &c.docs[<Py_ssize_t>tag * c.size], c.size)
 
 
 cdef inline void window_bounds(
@@ -543,66 +596,108 @@ cdef inline void prefetch_next_window(TrainConfig *c, const int32_t *idx, int i,
         prefetch_output(c, idx[i + 1])
 
 
-cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
-    # as gensim: for each pair (centre i, context j), h = syn0[word j] predicts word i
-    cdef int s, i, j, j0, j1, size = c.size
+cdef inline void sg_position(TrainConfig *c, const int32_t *idx, int i, int start, int end) noexcept nogil:
+    # as gensim: for each pair (centre i, context j), h = the input of word j predicts word i
+    cdef int j, j0, j1
     cdef int32_t inp
     cdef double log_z = 0.0, dlogz = 0.0
+    window_bounds(c, i, start, end, &j0, &j1)
+    prefetch_next_window(c, idx, i, end)
+    if c.shared_samples:
+        if j1 - j0 > 1:
+            c.loss_sum += shared_window_step(c, idx, i, j0, j1)
+        return
+    for j in range(j0, j1):
+        if j == i:
+            continue
+        inp = idx[j]
+        if c.nce_learned:
+            log_z = c.nce_log_z[inp]
+        memset(c.neu1e, 0, c.size * sizeof(REAL_t))
+        c.loss_sum += pair_step(c, word_input(c, inp), idx[i], log_z, &dlogz)
+        apply_input_gradient(c, inp, c.neu1e, dlogz)
+
+
+cdef inline void cbow_position(
+        TrainConfig *c, const int32_t *idx, int i, int start, int end,
+        const int32_t *tags, int t0, int t1) noexcept nogil:
+    # h = sum (cbow_mean=0) or mean (cbow_mean=1) of every input row of the context words (and,
+    # for PV-DM, of the document's tag rows tags[t0:t1]) predicts the centre word. The learned
+    # NCE normaliser of a context is the mean of its words' normalisers. As in gensim and
+    # word2vec.c, the input gradient is added undivided to every input row (and dJ/dc to every
+    # context word's c), for both cbow_mean values: their learning rates are tuned for that,
+    # and dividing by the context size halved the vectors' quality.
+    cdef int j, j0, j1, t, count = 0, n_words = 0, size = c.size
+    cdef REAL_t inv_count
+    cdef double log_z = 0.0, dlogz = 0.0
+    window_bounds(c, i, start, end, &j0, &j1)
+    prefetch_next_window(c, idx, i, end)
+    memset(c.neu1, 0, size * sizeof(REAL_t))
+    for j in range(j0, j1):
+        if j == i:
+            continue
+        n_words += 1
+        count += add_word_input(c, idx[j], c.neu1)
+        if c.nce_learned:
+            log_z += c.nce_log_z[idx[j]]
+    for t in range(t0, t1):
+        count += 1
+        bo_axpy(ONEF, &c.docs[<Py_ssize_t>tags[t] * size], c.neu1, size)
+    if count == 0:
+        return
+    if c.cbow_mean:
+        inv_count = ONEF / count
+        for j in range(size):
+            c.neu1[j] *= inv_count
+    if n_words > 0:
+        inv_count = ONEF / n_words
+        log_z *= inv_count
+    memset(c.neu1e, 0, size * sizeof(REAL_t))
+    c.loss_sum += pair_step(c, c.neu1, idx[i], log_z, &dlogz)
+    for j in range(j0, j1):
+        if j == i:
+            continue
+        apply_input_gradient(c, idx[j], c.neu1e, dlogz)
+    for t in range(t0, t1):
+        apply_doc_gradient(c, tags[t], c.neu1e)
+
+
+cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
+    cdef int s, i
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
-            window_bounds(c, i, bounds[s], bounds[s + 1], &j0, &j1)
-            prefetch_next_window(c, idx, i, bounds[s + 1])
-            if c.shared_samples:
-                if j1 - j0 > 1:
-                    c.loss_sum += shared_window_step(c, idx, i, j0, j1)
-                continue
-            for j in range(j0, j1):
-                if j == i:
-                    continue
-                inp = idx[j]
-                if c.nce_learned:
-                    log_z = c.nce_log_z[inp]
-                memset(c.neu1e, 0, size * sizeof(REAL_t))
-                c.loss_sum += pair_step(c, &c.syn0[<Py_ssize_t>inp * size], idx[i], log_z, &dlogz)
-                apply_input_gradient(c, inp, c.neu1e, dlogz)
+            sg_position(c, idx, i, bounds[s], bounds[s + 1])
 
 
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
-    # h = sum (cbow_mean=0) or mean (cbow_mean=1) of the context rows predicts the centre word.
-    # The learned NCE normaliser of a context is the mean of its words' normalisers. As in
-    # gensim and word2vec.c, the input gradient is added undivided to every context row (and
-    # dJ/dc to every context word's c), for both cbow_mean values: their learning rates are
-    # tuned for that, and dividing by the context size halved the vectors' quality.
-    cdef int s, i, j, j0, j1, count, size = c.size
-    cdef REAL_t inv_count
-    cdef double log_z, dlogz = 0.0
+    cdef int s, i
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
-            window_bounds(c, i, bounds[s], bounds[s + 1], &j0, &j1)
-            prefetch_next_window(c, idx, i, bounds[s + 1])
-            memset(c.neu1, 0, size * sizeof(REAL_t))
-            count = 0
-            log_z = 0.0
-            for j in range(j0, j1):
-                if j == i:
-                    continue
-                count += 1
-                bo_axpy(ONEF, &c.syn0[<Py_ssize_t>idx[j] * size], c.neu1, size)
-                if c.nce_learned:
-                    log_z += c.nce_log_z[idx[j]]
-            if count == 0:
+            cbow_position(c, idx, i, bounds[s], bounds[s + 1], NULL, 0, 0)
+
+
+cdef void run_docs(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_doc,
+                   const int32_t *tags, const int32_t *tag_bounds) noexcept nogil:
+    """Doc2Vec: document s has the words idx[bounds[s]:bounds[s + 1]] and the tag rows
+    tags[tag_bounds[s]:tag_bounds[s + 1]] of ``docs``.
+
+    PV-DBOW (``sg``): each tag's row predicts each word of its document; with ``train_words``,
+    each word's skip-gram window is trained first, as gensim interleaves them. PV-DM: the CBOW
+    step, with the tags' rows added to every context.
+    """
+    cdef int s, i, t
+    cdef double dlogz = 0.0
+    for s in range(n_doc):
+        for i in range(bounds[s], bounds[s + 1]):
+            if not c.sg:
+                cbow_position(c, idx, i, bounds[s], bounds[s + 1], tags, tag_bounds[s], tag_bounds[s + 1])
                 continue
-            inv_count = ONEF / count
-            if c.cbow_mean:
-                for j in range(size):
-                    c.neu1[j] *= inv_count
-            log_z *= inv_count
-            memset(c.neu1e, 0, size * sizeof(REAL_t))
-            c.loss_sum += pair_step(c, c.neu1, idx[i], log_z, &dlogz)
-            for j in range(j0, j1):
-                if j == i:
-                    continue
-                apply_input_gradient(c, idx[j], c.neu1e, dlogz)
+            if c.train_words:
+                sg_position(c, idx, i, bounds[s], bounds[s + 1])
+            for t in range(tag_bounds[s], tag_bounds[s + 1]):
+                memset(c.neu1e, 0, c.size * sizeof(REAL_t))
+                c.loss_sum += pair_step(c, &c.docs[<Py_ssize_t>tags[t] * c.size], idx[i], 0.0, &dlogz)
+                apply_doc_gradient(c, tags[t], c.neu1e)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -675,10 +770,10 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.cbow_mean = model.cbow_mean
     c.compute_loss = compute_loss
     c.alpha = <REAL_t>alpha
-    c.syn0 = float_ptr(model.wv.vectors, "wv.vectors")
+    c.sg = model.sg
     c.syn1neg = float_ptr(model.syn1neg, "syn1neg")
-    c.lockf = float_ptr(model.wv.vectors_lockf, "wv.vectors_lockf")
-    c.lockf_len = len(model.wv.vectors_lockf)
+    c.learn_words = c.learn_docs = c.learn_hidden = 1
+    bind_inputs(c, model)
     c.nce_learned = model.nce_learned
     if c.nce_learned:
         c.nce_log_z = float_ptr(model.nce_log_z, "nce_log_z")
@@ -693,18 +788,62 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
         c.sample_int = <const uint32_t *>const_ptr(model.wv.expandos['sample_int'], np.uint32, "sample_int")
         if len(model.wv.expandos['sample_int']) < c.vocab_size:
             raise RuntimeError("sample_int is smaller than the vocabulary; call build_vocab() first")
-    if model.wv.vectors.shape[0] < c.vocab_size or model.syn1neg.shape[0] < c.vocab_size \
+    if model.syn1neg.shape[0] < c.vocab_size \
             or len(model.noise_logq) < c.vocab_size or len(model.noise_alias) < c.vocab_size:
         raise RuntimeError("model arrays are smaller than the vocabulary; call build_vocab() first")
     if c.dense and len(mem.scores) < c.vocab_size:
         raise RuntimeError("thread memory too small for the full softmax")
     bind_thread_memory(c, mem)
-    c.shared_samples = bool(model.shared_samples) and model.sg and spec.shared_samples
+    c.shared_samples = bool(model.shared_samples) and model.sg and spec.shared_samples \
+        and c.ngrams == NULL and c.docs == NULL
     if c.shared_samples and (mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1)):
         raise RuntimeError("thread memory too small for shared_samples with this window")
     c.rng = seed_state(seed)
     if not c.dense and c.vocab_size > 0:
         start_noise(c, seed)
+
+
+cdef bind_inputs(TrainConfig *c, model):
+    """Point `c` at the model's input rows: its words', and FastText's n-grams or Doc2Vec's tags."""
+    cdef str kind = model.input_kind
+    cdef cnp.ndarray start, flat
+    wv = model.wv
+    if kind == "subwords":
+        c.syn0 = float_ptr(wv.vectors_vocab, "wv.vectors_vocab")
+        c.lockf = float_ptr(wv.vectors_vocab_lockf, "wv.vectors_vocab_lockf")
+        c.lockf_len = len(wv.vectors_vocab_lockf)
+        if wv.vectors_vocab.shape[0] < c.vocab_size:
+            raise RuntimeError("wv.vectors_vocab is smaller than the vocabulary; call build_vocab() first")
+        if wv.bucket:
+            start, flat = model.subword_table()
+            if len(start) < c.vocab_size + 1 or wv.vectors_ngrams.shape[0] < wv.bucket:
+                raise RuntimeError("the n-gram buckets do not match the vocabulary; call build_vocab() first")
+            c.ngrams = float_ptr(wv.vectors_ngrams, "wv.vectors_ngrams")
+            c.ngram_lockf = float_ptr(wv.vectors_ngrams_lockf, "wv.vectors_ngrams_lockf")
+            c.ngram_lockf_len = len(wv.vectors_ngrams_lockf)
+            c.sub_start = <const int64_t *>const_ptr(start, np.int64, "subword starts")
+            c.sub_idx = <const uint32_t *>const_ptr(flat, np.uint32, "subword buckets")
+    else:
+        c.syn0 = float_ptr(wv.vectors, "wv.vectors")
+        c.lockf = float_ptr(wv.vectors_lockf, "wv.vectors_lockf")
+        c.lockf_len = len(wv.vectors_lockf)
+        if wv.vectors.shape[0] < c.vocab_size:
+            raise RuntimeError("wv.vectors is smaller than the vocabulary; call build_vocab() first")
+    if c.lockf_len == 0 or (c.ngrams != NULL and c.ngram_lockf_len == 0):
+        raise ValueError("a vectors_lockf array is empty")
+    if kind == "documents":
+        bind_docs(c, model.dv.vectors, model.dv.vectors_lockf)
+        c.train_words = int(model.dbow_words)
+
+
+cdef bind_docs(TrainConfig *c, vectors, lockf):
+    if vectors.ndim != 2 or vectors.shape[1] != c.size:
+        raise ValueError(f"document vectors must be n x {c.size}")
+    c.docs = float_ptr(vectors, "dv.vectors")
+    c.doc_lockf = float_ptr(lockf, "dv.vectors_lockf")
+    c.doc_lockf_len = len(lockf)
+    if c.doc_lockf_len == 0:
+        raise ValueError("dv.vectors_lockf is empty")
 
 
 cdef bind_thread_memory(TrainConfig *c, mem):
@@ -719,15 +858,16 @@ cdef bind_thread_memory(TrainConfig *c, mem):
     c.win_dlogz = <double *>const_ptr(mem.win_dlogz, np.float64, "win_dlogz")
 
 
-def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, vocab_hash=None):
-    """Train on one job of sentences, with the new losses.
+def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, vocab_hash=None, doc_tags=None,
+                infer_into=None):
+    """Train on one job of sentences (or of Doc2Vec's documents), with the new losses.
 
     Parameters
     ----------
-    model : :class:`~blackout_ext.Word2Vec`
+    model : :class:`~blackout_ext.Word2Vec`, :class:`~blackout_ext.FastText` or :class:`~blackout_ext.Doc2Vec`
         The model, with ``loss`` one of the new losses.
     sentences : list of list of str
-        The job.
+        The job (for Doc2Vec, the documents' words).
     alpha : float
         Learning rate for this job.
     mem : :class:`ThreadMemory`
@@ -740,15 +880,37 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
         The vocabulary as a C table, for a faster lookup of ASCII ``str`` tokens. Used only
         when it is ``exact``; otherwise (or if None) every token goes through
         ``model.wv.key_to_index``. Either way the result is the same.
+    doc_tags : list of list of int, optional
+        Doc2Vec only: the row of ``dv.vectors`` of each tag of each document of `sentences`.
+    infer_into : numpy.ndarray, optional
+        Doc2Vec's ``infer_vector``: train only these document rows (float32, n x d, indexed by
+        `doc_tags`); the words and the output layer stay as they are.
 
     Returns
     -------
     (int, int, float)
-        Words trained on (in vocabulary and kept by subsampling), words seen, and the job's loss
-        (double).
+        Words trained on (in vocabulary and kept by subsampling; for documents plus their tags,
+        as gensim counts), words seen, and the job's loss (double).
     """
     cdef TrainConfig c
     init_config(&c, model, alpha, compute_loss, mem, <uint64_t>seed)
+    cdef int docs = doc_tags is not None
+    if docs and c.docs == NULL:
+        raise TypeError("doc_tags needs a Doc2Vec model")
+    infer_lockf = np.ones(1, dtype=np.float32)   # held here: the config points into it
+    if infer_into is not None:
+        bind_docs(&c, infer_into, infer_lockf)
+        c.learn_words = c.learn_hidden = 0
+        c.train_words = 0
+    cdef Py_ssize_t n_rows = 0, n_tags = 0, n_tag = 0
+    if docs:
+        n_rows = (infer_into if infer_into is not None else model.dv.vectors).shape[0]
+        if len(doc_tags) != len(sentences):
+            raise ValueError("doc_tags needs one list of tags per document")
+        for tag_list in doc_tags:
+            n_tags += len(tag_list)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] tags = np.empty(max(n_tags, 1), dtype=np.int32)
+    cdef cnp.ndarray[cnp.int32_t, ndim=1] tag_bounds = np.zeros(len(sentences) + 1, dtype=np.int32)
     cdef dict key_to_index = model.wv.key_to_index
     cdef Py_ssize_t raw = 0
     for sent in sentences:
@@ -771,9 +933,16 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
     # should the corpus's own code reuse its lists meanwhile). Any other token goes through the
     # dict here. This loop's cost per token sets the ceiling on how well more workers scale.
     try:
-        for sent in sentences:
+        for s_i, sent in enumerate(sentences):
             if not sent:
                 continue
+            if docs:
+                for tag in doc_tags[s_i]:
+                    if not 0 <= tag < n_rows:
+                        raise IndexError(f"document tag row {tag} is out of range for {n_rows} document vectors")
+                    tags[n_tag] = tag
+                    n_tag += 1
+                tag_bounds[n_sent + 1] = n_tag
             for token in sent:
                 if use_table and PyUnicode_CheckExact(token) and PyUnicode_IS_COMPACT_ASCII(token):
                     Py_INCREF(token)
@@ -792,14 +961,16 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
             with nogil:
                 n = resolve_and_subsample(&c, &table, &idx[0], &bounds[0], n_sent, <PyObject **>&held[0])
                 if n > 0:
-                    if sg:
+                    if docs:
+                        run_docs(&c, &idx[0], &bounds[0], n_sent, &tags[0], &tag_bounds[0])
+                    elif sg:
                         run_sg(&c, &idx[0], &bounds[0], n_sent)
                     else:
                         run_cbow(&c, &idx[0], &bounds[0], n_sent)
     finally:
         for t in range(n_held):
             Py_DECREF(<object><PyObject *>held[t])
-    return n, raw, c.loss_sum
+    return n + n_tag, raw, c.loss_sum
 
 
 cdef Py_ssize_t resolve_and_subsample(
@@ -891,6 +1062,7 @@ cdef test_config(TrainConfig *c, str loss, cnp.ndarray[REAL_t, ndim=2] u, int ne
     c.negative = negative
     c.alpha = <REAL_t>alpha
     c.compute_loss = 1
+    c.learn_words = c.learn_docs = c.learn_hidden = 1
     c.syn1neg = &u[0, 0]
     c.logq = &lq[0]
     c.log_k = log(negative)

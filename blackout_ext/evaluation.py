@@ -69,13 +69,15 @@ def _log_sigmoid(x):
     return -np.logaddexp(0.0, -x)
 
 
-def _as_indexes(model, corpus_iterable):
+def _as_indexes(model, corpus_iterable, minimum=2):
+    # each sentence's in-vocabulary words; with minimum=1 (documents) one array per document,
+    # empty ones included, so that the d-th array is the d-th document's
     key_to_index = model.wv.key_to_index
     for sentence in corpus_iterable:
         if isinstance(sentence, str):
             raise TypeError("corpus_iterable must yield lists of tokens, not strings")
         idx = [key_to_index[w] for w in sentence if w in key_to_index]
-        if len(idx) > 1:
+        if minimum == 1 or len(idx) >= minimum:
             yield np.asarray(idx, dtype=np.int64)
 
 
@@ -136,6 +138,10 @@ class _Scorer:
         self.bias = None if bias is None else np.asarray(bias[:self.vocab_size], dtype=np.float64)
         self.nce = model.loss == "nce"
         self.log_z = model.nce_log_z if (self.nce and model.nce_normalizer == "learned") else None
+        # FastText's CBOW input is the mean of every row of every context word: a word weighs
+        # as many rows as it has (its own and its n-grams'); wv.vectors holds their mean
+        row_counts = model.input_row_counts() if hasattr(model, 'input_row_counts') else None
+        self.row_counts = None if row_counts is None else np.asarray(row_counts, dtype=np.float64)
 
     def input_vectors(self, inputs):
         """(H, c): the input vectors of a batch, and NCE's c for each (zeros if fixed)."""
@@ -146,9 +152,14 @@ class _Scorer:
         lengths = np.array([len(x) for x in inputs])
         cols = np.concatenate(inputs)
         rows = np.repeat(np.arange(len(inputs)), lengths)
-        weights = np.repeat(1.0 / lengths if self.model.cbow_mean else np.ones(len(inputs)), lengths)
+        if self.row_counts is None:
+            weights = np.repeat(1.0 / lengths if self.model.cbow_mean else np.ones(len(inputs)), lengths)
+        else:
+            weights = np.append(self.row_counts, np.ones(len(self.syn0) - len(self.row_counts)))[cols]
+            if self.model.cbow_mean:
+                weights = weights / np.bincount(rows, weights=weights, minlength=len(inputs))[rows]
         matrix = scipy.sparse.csr_matrix(
-            (weights.astype(np.float32), (rows, cols)), shape=(len(inputs), self.vocab_size))
+            (weights.astype(np.float32), (rows, cols)), shape=(len(inputs), len(self.syn0)))
         h = np.asarray(matrix @ self.syn0, dtype=np.float32)
         c = np.zeros(len(inputs))
         if self.log_z is not None:
@@ -219,6 +230,62 @@ def evaluate_log_likelihood(model, corpus_iterable, batch_contexts=None):
         raise RuntimeError("the model has an empty vocabulary: build_vocab() and train() first")
     scorer = _Scorer(model)
     window = int(model.window)
+    predictions = (_sentence_rows(idx, window, scorer.sg) for idx in _as_indexes(model, corpus_iterable))
+    return _evaluate(model, scorer, predictions, batch_contexts, start)
+
+
+def evaluate_documents_log_likelihood(model, documents, batch_contexts=None):
+    """Exact log-likelihood of `documents` under a Doc2Vec `model`.
+
+    Each document's vector is its first tag's trained vector if the model has one, else
+    inferred by :meth:`~gensim.models.Doc2Vec.infer_vector`. PV-DBOW predicts each word from
+    the document's vector; PV-DM predicts each word from its context words and the document's
+    vector, summed or averaged as in training.
+
+    Parameters
+    ----------
+    model : :class:`~blackout_ext.Doc2Vec` or :class:`gensim.models.Doc2Vec`
+        A trained model (any loss; not ``dm_concat``).
+    documents : iterable of :class:`~gensim.models.doc2vec.TaggedDocument`
+        Held-out (or training) documents.
+    batch_contexts : int, optional
+        Contexts scored per batch.
+
+    Returns
+    -------
+    :class:`LogLikelihoodResult`
+    """
+    start = default_timer()
+    if not len(model.wv):
+        raise RuntimeError("the model has an empty vocabulary: build_vocab() and train() first")
+    if getattr(model, 'dm_concat', 0) and not model.sg:
+        raise NotImplementedError("evaluate_log_likelihood does not score dm_concat models")
+    documents = list(documents)
+    vectors = []
+    for doc in documents:
+        if isinstance(doc, (str, list)) or not hasattr(doc, 'words'):
+            raise TypeError("documents must be TaggedDocument objects (with .words and .tags)")
+        tag = doc.tags[0] if len(doc.tags) else None
+        vectors.append(model.dv[tag] if tag is not None and tag in model.dv else model.infer_vector(doc.words))
+    scorer = _Scorer(model)
+    n_words = len(model.wv)
+    scorer.syn0 = np.vstack([model.wv.vectors] + [np.asarray(v, dtype=np.float32)[None, :] for v in vectors])
+    window = int(model.window)
+
+    def predictions():
+        for d, idx in enumerate(_as_indexes(model, (doc.words for doc in documents), minimum=1)):
+            row = n_words + d
+            if scorer.sg:   # the document's vector predicts each word
+                yield np.array([row]), idx, np.zeros(len(idx), dtype=np.int64)
+            else:           # each word from its context and the document's vector
+                contexts = [np.append(np.concatenate([idx[max(0, i - window):i], idx[i + 1:i + 1 + window]]), row)
+                            for i in range(len(idx))]
+                yield contexts, idx, np.arange(len(idx))
+    return _evaluate(model, scorer, predictions(), batch_contexts, start)
+
+
+def _evaluate(model, scorer, predictions, batch_contexts, start):
+    """Score every (inputs, targets, rows) of `predictions` in batches; see :func:`evaluate_log_likelihood`."""
     if batch_contexts is None:
         if scorer.hs:  # pairs x path length x d gathered at once
             batch_contexts = 256
@@ -250,8 +317,7 @@ def evaluate_log_likelihood(model, corpus_iterable, batch_contexts=None):
             partition_sq += float((log_partition ** 2).sum())
         pending_inputs.clear(), pending_targets.clear(), pending_rows.clear()
 
-    for idx in _as_indexes(model, corpus_iterable):
-        inputs, targets, rows = _sentence_rows(idx, window, scorer.sg)
+    for inputs, targets, rows in predictions:
         pending_inputs.append(inputs)
         pending_targets.append(targets)
         pending_rows.append(rows + pending_count)

@@ -1,0 +1,173 @@
+"""Doc2Vec with more output layers: BlackOut, NCE, sampled softmax and the full softmax.
+
+:class:`Doc2Vec` is a drop-in replacement for :class:`gensim.models.Doc2Vec`. Without the
+``loss`` argument it is gensim's model, trained by gensim's own kernels. With one of this
+package's losses:
+
+* PV-DBOW (``dm=0``): each tag's vector predicts each word of its document; with
+  ``dbow_words=1`` the words' skip-gram pairs are trained too, interleaved, as gensim does.
+* PV-DM (``dm=1``): the sum, or mean (``dm_mean=1``), of the context words' vectors and the
+  document's tag vectors predicts the centre word.
+* :meth:`Doc2Vec.infer_vector` trains a new document's vector with the model's own loss,
+  the words and the output layer held fixed.
+
+Examples
+--------
+.. sourcecode:: pycon
+
+    >>> from gensim.test.utils import common_texts
+    >>> from gensim.models.doc2vec import TaggedDocument
+    >>> from blackout_ext import Doc2Vec
+    >>> documents = [TaggedDocument(doc, [i]) for i, doc in enumerate(common_texts)]
+    >>> model = Doc2Vec(documents, dm=0, loss="blackout", vector_size=8, min_count=1, workers=1)
+    >>> vector = model.infer_vector(["system", "response"])
+
+"""
+import logging
+
+import numpy as np
+from gensim.models import doc2vec as gensim_doc2vec
+from gensim.models.keyedvectors import pseudorandom_weak_vector
+
+from blackout_ext import _inner
+from blackout_ext.output_layer import OutputLayerMixin
+
+logger = logging.getLogger(__name__)
+
+
+class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
+    input_kind = "documents"
+    """What the kernels build an input vector from: words' rows and the documents' tag rows."""
+    gensim_class = gensim_doc2vec.Doc2Vec
+
+    def __init__(self, documents=None, corpus_file=None, vector_size=100, dm_mean=None, dm=1, dbow_words=0,
+                 dm_concat=0, dm_tag_count=1, dv=None, dv_mapfile=None, comment=None, trim_rule=None, callbacks=(),
+                 window=5, epochs=10, shrink_windows=True, hs=None, negative=None, ns_exponent=0.75, loss=None,
+                 nce_normalizer="fixed", output_bias=None, **kwargs):
+        """Doc2Vec with a choice of output layer.
+
+        Every parameter of :class:`gensim.models.Doc2Vec` keeps its meaning and default (the
+        parameters it passes on to Word2Vec, `hs`, `negative` and `ns_exponent` among them);
+        only those that differ or are new are listed here.
+
+        Parameters
+        ----------
+        loss : {None, 'ns', 'hs', 'nce', 'sampled_softmax', 'blackout', 'softmax'}, optional
+            The output layer, as in :class:`blackout_ext.Word2Vec` (None: gensim's choice by `hs`
+            and `negative`).
+        hs : {0, 1}, optional
+            As in gensim (default 0). Must agree with `loss` when both are given.
+        negative : int, optional
+            As in gensim (default 5); with the sampled losses, the noise samples k per prediction.
+        nce_normalizer : {'fixed'}, optional
+            For ``loss='nce'``: only the self-normalised ``c = 0``. A learned normaliser is one
+            per input word in Word2Vec; a document vector has none.
+        output_bias : {None, True, False}, optional
+            As in :class:`blackout_ext.Word2Vec`: on by default for this package's losses.
+
+        Raises
+        ------
+        ValueError
+            As :class:`blackout_ext.Word2Vec` raises; and for ``dm_concat=1`` or
+            ``nce_normalizer='learned'`` with this package's losses.
+
+        Notes
+        -----
+        PV-DM adds the input gradient undivided to every context row and tag row, for both
+        `dm_mean` values, as this package's CBOW does (gensim divides it by the context size
+        when the context is summed).
+        """
+        sg = (1 + dm) % 2
+        hs, negative = self._init_output_layer(loss, hs, negative, nce_normalizer, False, output_bias,
+                                               ns_exponent, sg, window, vector_size)
+        if self.uses_own_kernels and dm and dm_concat:
+            raise ValueError(f"dm_concat=1 is not supported with loss={self.loss!r}: use dm_concat=0 (PV-DM by "
+                             "sum or mean), dm=0 (PV-DBOW), or gensim's loss='ns' or 'hs'")
+        if self.nce_learned:
+            raise ValueError("nce_normalizer='learned' is not supported by Doc2Vec: a document vector has no "
+                             "learned normaliser; use nce_normalizer='fixed'")
+        super().__init__(
+            documents=documents, corpus_file=corpus_file, vector_size=vector_size, dm_mean=dm_mean, dm=dm,
+            dbow_words=dbow_words, dm_concat=dm_concat, dm_tag_count=dm_tag_count, dv=dv, dv_mapfile=dv_mapfile,
+            comment=comment, trim_rule=trim_rule, callbacks=callbacks, window=window, epochs=epochs,
+            shrink_windows=shrink_windows, hs=hs, negative=negative, ns_exponent=ns_exponent, **kwargs)
+
+    # gensim's own: documents are TaggedDocuments, and a corpus_file's lines are tagged by number
+    scan_vocab = gensim_doc2vec.Doc2Vec.scan_vocab
+
+    def _kernel_job(self, job):
+        dv = self.dv
+        return ([doc.words for doc in job],
+                [[dv.get_index(tag) for tag in doc.tags if tag in dv] for doc in job])
+
+    def _trainable_arrays(self):
+        arrays = super()._trainable_arrays()
+        for name in ('vectors', 'vectors_lockf'):
+            array = getattr(self.dv, name, None)
+            if isinstance(array, np.ndarray):
+                arrays.append((f"dv.{name}", array))
+        return arrays
+
+    def evaluate_log_likelihood(self, documents, batch_contexts=None):
+        """Exact log-likelihood of documents; see :func:`blackout_ext.evaluation.evaluate_documents_log_likelihood`.
+
+        Parameters
+        ----------
+        documents : iterable of :class:`~gensim.models.doc2vec.TaggedDocument`
+            The documents. A document whose first tag the model knows is scored with that tag's
+            vector; any other with a vector from :meth:`infer_vector`.
+        batch_contexts : int, optional
+            Contexts scored per batch.
+
+        Returns
+        -------
+        :class:`~blackout_ext.evaluation.LogLikelihoodResult`
+        """
+        from blackout_ext.evaluation import evaluate_documents_log_likelihood
+
+        return evaluate_documents_log_likelihood(self, documents, batch_contexts=batch_contexts)
+
+    def infer_vector(self, doc_words, alpha=None, min_alpha=None, epochs=None):
+        """Infer a vector for a document, by training it with the model's own loss.
+
+        As gensim's: the document's vector starts from a pseudo-random vector seeded by its
+        words, and is trained for `epochs` passes with the learning rate falling linearly from
+        `alpha` to `min_alpha`; the word vectors and the output layer are not changed.
+
+        Parameters
+        ----------
+        doc_words : list of str
+            The document.
+        alpha : float, optional
+            The initial learning rate (default: the model's).
+        min_alpha : float, optional
+            The final learning rate (default: the model's).
+        epochs : int, optional
+            Passes over the document (default: the model's).
+
+        Returns
+        -------
+        numpy.ndarray
+            The inferred vector.
+        """
+        if not self.uses_own_kernels:
+            return super().infer_vector(doc_words, alpha=alpha, min_alpha=min_alpha, epochs=epochs)
+        if isinstance(doc_words, str):
+            raise TypeError("Parameter doc_words of infer_vector() must be a list of strings (not a single string).")
+        if not len(self.wv):
+            raise RuntimeError("the model has no vocabulary: build_vocab() and train() it before infer_vector()")
+        alpha = alpha or self.alpha
+        min_alpha = min_alpha or self.min_alpha
+        epochs = epochs or self.epochs
+        vector = pseudorandom_weak_vector(self.dv.vector_size, seed_string=' '.join(doc_words))
+        vector = vector.reshape(1, self.dv.vector_size)
+        self._prepare_kernel_tables()
+        mem = self._get_thread_working_mem()
+        vocab_hash = self._vocab_hash()
+        alpha_delta = (alpha - min_alpha) / max(epochs - 1, 1)
+        for _ in range(epochs):
+            with self._dense_update_lock():
+                _inner.train_batch(self, [doc_words], alpha, mem, 0, self._next_job_seed(), vocab_hash,
+                                   doc_tags=[[0]], infer_into=vector)
+            alpha -= alpha_delta
+        return vector[0]
