@@ -5,7 +5,8 @@ gensim 4.3.x is what many users still run (numpy < 2). Its ``word2vec.py``, ``fa
 ``keyedvectors.py`` and ``utils.py`` differ, in a few lines this package does not touch. This
 test makes a second environment with those versions (kept in a cache folder between runs),
 installs this checkout into it, and runs there every test file that exercises gensim's
-machinery, gensim's own ``test_word2vec.py`` with the subclass included.
+machinery, gensim's own ``test_word2vec.py``, ``test_fasttext.py`` and ``test_doc2vec.py`` with
+the subclasses included.
 """
 import os
 import shutil
@@ -20,7 +21,7 @@ PINS = ["gensim==4.3.3", "numpy<2", "scipy<1.14"]
 # the files that exercise gensim's machinery; the kernels' own tests (gradients, optima) do not
 # depend on gensim's version
 GENSIM_FACING = ["test_compat.py", "test_gensim_suite.py", "test_training.py", "test_streams.py",
-                 "test_reliability.py", "test_errors.py", "test_evaluation.py"]
+                 "test_reliability.py", "test_errors.py", "test_evaluation.py", "test_family.py"]
 INSIDE = "BLACKOUT_EXT_GENSIM43_RUN"
 
 

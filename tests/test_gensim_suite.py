@@ -1,8 +1,8 @@
 """gensim's own installed test suite passes with blackout_ext's classes swapped in for gensim's.
 
 Each gensim test module runs in a pytest subprocess with the ``gensim_swap`` plugin (beside
-this file), which hands the module ``blackout_ext.Word2Vec`` wherever it asks gensim's module
-for ``Word2Vec``. Every test must pass, or be skipped as gensim skips it, except the documented
+this file), which hands the module ``blackout_ext.Word2Vec`` (``FastText``, ``Doc2Vec``)
+wherever it asks gensim's module for that class, or imported it by name. Every test must pass, or be skipped as gensim skips it, except the documented
 extensions listed here with the reason.
 """
 import os
@@ -22,7 +22,12 @@ EXTENSIONS = {
         "TestWord2VecModel::test_predict_output_word":
             "predict_output_word works for hs models too (gensim raises RuntimeError)",
     },
+    "test_fasttext.py": {},
+    "test_doc2vec.py": {},
 }
+# gensim 4.3 and 4.4 have 80-84 tests in test_word2vec.py (gensim itself skips 4), 4.4 has 147
+# in test_fasttext.py (3 skipped) and 59 in test_doc2vec.py (4 skipped)
+MINIMUM_TESTS = {"test_word2vec.py": 50, "test_fasttext.py": 100, "test_doc2vec.py": 40}
 
 
 # tests of gensim's that are nondeterministic by design, retried up to twice before they count
@@ -66,22 +71,27 @@ def test_gensim_suite_passes_with_the_subclass(filename, tmp_path):
     failed = {t for t, outcome in outcomes.items() if outcome == "failed"}
     assert failed == set(EXTENSIONS[filename]), output[-5000:]
     passed = [t for t, outcome in outcomes.items() if outcome == "passed"]
-    # gensim 4.3 and 4.4 have 80-84 tests in test_word2vec.py, of which gensim itself skips 4
-    assert len(passed) >= 0.9 * len(outcomes) and len(outcomes) > 50, outcomes
+    assert len(passed) >= 0.9 * len(outcomes) and len(outcomes) > MINIMUM_TESTS[filename], outcomes
 
 
 def test_the_swap_reaches_the_tests(tmp_path):
     """The plugin really hands gensim's tests our class: a probe module sees it."""
     probe = tmp_path / "test_probe.py"
     probe.write_text(
-        "from gensim.models import word2vec\n"
+        "from gensim.models import word2vec, doc2vec\n"
+        "from gensim.models.fasttext import FastText as FT_gensim\n"
         "def test_class():\n"
         "    assert word2vec.Word2Vec.__module__ == 'blackout_ext.word2vec'\n"
-        "    assert 'loss' in word2vec.Word2Vec.__init__.__code__.co_varnames\n")
+        "    assert 'loss' in word2vec.Word2Vec.__init__.__code__.co_varnames\n"
+        "    assert FT_gensim.__module__ == 'blackout_ext.fasttext'\n"
+        "    assert doc2vec.Doc2Vec.__module__ == 'blackout_ext.doc2vec'\n"
+        "    assert doc2vec.TaggedDocument.__module__ == 'gensim.models.doc2vec'\n")
     env = dict(os.environ, PYTHONPATH=HERE)
     completed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "gensim_swap", "-p", "no:cacheprovider",
                                 str(probe)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     # and gensim's own module is untouched
-    from gensim.models import word2vec
+    from gensim.models import doc2vec, fasttext, word2vec
     assert word2vec.Word2Vec.__module__ == "gensim.models.word2vec"
+    assert fasttext.FastText.__module__ == "gensim.models.fasttext"
+    assert doc2vec.Doc2Vec.__module__ == "gensim.models.doc2vec"
