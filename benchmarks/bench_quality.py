@@ -9,10 +9,12 @@ same runs.
 
     python benchmarks/bench_quality.py                          # sg and cbow, k=5,15, seeds 1-3
     python benchmarks/bench_quality.py --archs sg --negative 5 --modes ns,nce,nce:ns_exponent=0.5
+    python benchmarks/bench_quality.py --model fasttext --archs sg --negative 5 --modes ns,nce,blackout
 
 A mode is a loss (``hs`` too), ``<loss>+shared`` for ``shared_samples=True``, and optionally
 ``:name=value,...`` of Word2Vec parameters that override the common ones for that mode alone,
-e.g. ``blackout:ns_exponent=0.5``.
+e.g. ``blackout:ns_exponent=0.5``. ``--model fasttext`` compares FastText's modes instead
+(``ns`` is then gensim's FastText), with gensim's default n-grams (3-6, 2M buckets).
 The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository.
 """
 import argparse
@@ -47,7 +49,7 @@ def parse_mode(spec):
 
 
 def train_and_score(sentences, spec, arch, k, seed, args):
-    from blackout_ext import Word2Vec
+    from blackout_ext import FastText, Word2Vec
     from blackout_ext.compare import quality_scores
 
     params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
@@ -56,7 +58,9 @@ def train_and_score(sentences, spec, arch, k, seed, args):
     if mode["loss"] != "hs":
         params["negative"] = k
     params.update(mode)
-    model = Word2Vec(**params)
+    if args.model == "fasttext":
+        params.update(bucket=args.bucket, compute_loss=mode["loss"] in ("nce", "sampled_softmax", "blackout"))
+    model = (FastText if args.model == "fasttext" else Word2Vec)(**params)
     model.build_vocab(sentences)
     start = time.perf_counter()
     _, raw = model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
@@ -66,7 +70,7 @@ def train_and_score(sentences, spec, arch, k, seed, args):
 
 def run(args):
     sentences, n_words = load(args.corpus, args.limit_words)
-    print(f"corpus: {args.corpus}: {len(sentences)} sentences, {n_words} words; d={args.size}, "
+    print(f"model: {args.model}; corpus: {args.corpus}: {len(sentences)} sentences, {n_words} words; d={args.size}, "
           f"window={args.window}, epochs={args.epochs}, workers={args.workers}, seeds={args.seeds}", flush=True)
     rows = []
     for arch in args.archs:
@@ -81,7 +85,7 @@ def run(args):
             for spec, runs in per_mode.items():
                 if not runs:
                     continue
-                row = dict(arch=arch, k=k, mode=spec, seeds=len(runs))
+                row = dict(model=args.model, arch=arch, k=k, mode=spec, seeds=len(runs))
                 for metric in METRICS + ("words_per_s",):
                     row[metric] = statistics.mean(r[metric] for r in runs)
                 for metric in METRICS:
@@ -100,6 +104,8 @@ def run(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--model", choices=("word2vec", "fasttext"), default="word2vec")
+    parser.add_argument("--bucket", type=int, default=2000000, help="FastText's n-gram buckets (gensim's default)")
     parser.add_argument("--limit-words", type=int, default=None)
     parser.add_argument("--modes", default="ns,hs,nce,sampled_softmax,blackout")
     parser.add_argument("--archs", default="sg,cbow")

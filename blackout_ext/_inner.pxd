@@ -77,6 +77,7 @@ cdef struct TrainConfig:
     # per-thread work memory
     REAL_t *neu1              # the input vector h
     REAL_t *neu1e             # the input gradient
+    REAL_t *acc               # FastText skip-gram: the input gradient summed over a centre's window
     int32_t *cand             # candidates: cand[0] is the target
     REAL_t *scores            # k + 1 scores, or |V| for the full softmax
     double *gam               # gamma_w = dJ/ds_w per candidate

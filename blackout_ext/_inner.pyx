@@ -618,6 +618,43 @@ cdef inline void sg_position(TrainConfig *c, const int32_t *idx, int i, int star
         apply_input_gradient(c, inp, c.neu1e, dlogz)
 
 
+cdef inline void subword_sg_position(TrainConfig *c, const int32_t *idx, int i, int start, int end) noexcept nogil:
+    # FastText's skip-gram, as gensim and fastText orient it: the centre word's input (the mean
+    # of its own row and its n-grams' rows) predicts each word of its window. The pairs run one
+    # after the other, as if each updated the centre's rows at once: an update of e to each of
+    # the n + 1 rows moves their mean by m e (m, the rows' mean lockf; 1 by default), so h
+    # follows it exactly, and the rows get the window's summed gradient once, at its end
+    # (2 (n + 1) row operations per centre, not per pair).
+    cdef int j, j0, j1, k, n, size = c.size
+    cdef int32_t centre = idx[i]
+    cdef int64_t b
+    cdef REAL_t m
+    cdef double log_z = 0.0, dlogz = 0.0
+    window_bounds(c, i, start, end, &j0, &j1)
+    if j1 - j0 <= 1:
+        return
+    prefetch_next_window(c, idx, i, end)
+    word_input(c, centre)   # into neu1
+    n = <int>(1 + c.sub_start[centre + 1] - c.sub_start[centre])
+    m = c.lockf[centre % c.lockf_len]
+    for b in range(c.sub_start[centre], c.sub_start[centre + 1]):
+        m += c.ngram_lockf[c.sub_idx[b] % c.ngram_lockf_len]
+    m /= n
+    memset(c.acc, 0, size * sizeof(REAL_t))
+    for j in range(j0, j1):
+        if j == i:
+            continue
+        if c.nce_learned:
+            log_z = c.nce_log_z[centre]
+        memset(c.neu1e, 0, size * sizeof(REAL_t))
+        c.loss_sum += pair_step(c, c.neu1, idx[j], log_z, &dlogz)
+        bo_axpy(m, c.neu1e, c.neu1, size)
+        bo_axpy(ONEF, c.neu1e, c.acc, size)
+        if c.nce_learned and c.learn_words:
+            c.nce_log_z[centre] += <REAL_t>(c.alpha * dlogz)
+    apply_input_gradient(c, centre, c.acc, 0.0)   # (NCE's dJ/dc went in pair by pair, above)
+
+
 cdef inline void cbow_position(
         TrainConfig *c, const int32_t *idx, int i, int start, int end,
         const int32_t *tags, int t0, int t1) noexcept nogil:
@@ -666,7 +703,10 @@ cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int 
     cdef int s, i
     for s in range(n_sent):
         for i in range(bounds[s], bounds[s + 1]):
-            sg_position(c, idx, i, bounds[s], bounds[s + 1])
+            if c.ngrams != NULL:
+                subword_sg_position(c, idx, i, bounds[s], bounds[s + 1])
+            else:
+                sg_position(c, idx, i, bounds[s], bounds[s + 1])
 
 
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil:
@@ -723,6 +763,7 @@ class ThreadMemory:
     def __init__(self, size, negative, vocab_size, full_softmax, window=0):
         self.neu1 = cache_line_alone(size, np.float32)
         self.neu1e = cache_line_alone(size, np.float32)
+        self.acc = cache_line_alone(size, np.float32)
         self.cand = cache_line_alone(negative + 1, np.int32)
         self.scores = cache_line_alone(max(negative + 1, vocab_size if full_softmax else 0), np.float32)
         self.gam = cache_line_alone(negative + 1, np.float64)
@@ -850,6 +891,7 @@ cdef bind_thread_memory(TrainConfig *c, mem):
     """Point `c`'s work buffers at those of `mem`, a :class:`ThreadMemory`."""
     c.neu1 = float_ptr(mem.neu1, "neu1")
     c.neu1e = float_ptr(mem.neu1e, "neu1e")
+    c.acc = float_ptr(mem.acc, "acc")
     c.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
     c.scores = float_ptr(mem.scores, "scores")
     c.gam = <double *>const_ptr(mem.gam, np.float64, "gam")

@@ -9,6 +9,8 @@ import sys
 
 from blackout_ext.losses import LOSSES
 
+MODELS = ("word2vec", "fasttext", "doc2vec")
+
 PROG = "blackout-ext"
 
 
@@ -32,14 +34,44 @@ def _add_training_options(parser, epochs=5):
     group.add_argument("--seed", type=int, default=1)
 
 
+    group = parser.add_argument_group("model options")
+    group.add_argument("--model", choices=MODELS, default="word2vec",
+                       help="word2vec (default), fasttext, or doc2vec (each line a document; --sg 1 is PV-DBOW, "
+                            "--sg 0 PV-DM)")
+    group.add_argument("--min-n", type=int, default=3, help="fasttext: shortest character n-gram (default 3)")
+    group.add_argument("--max-n", type=int, default=6, help="fasttext: longest character n-gram (default 6)")
+    group.add_argument("--bucket", type=int, default=2000000, help="fasttext: n-gram buckets (default 2000000)")
+    group.add_argument("--dbow-words", type=int, choices=(0, 1), default=0,
+                       help="doc2vec PV-DBOW: also train skip-gram word vectors (default 0)")
+
+
 def _training_params(args):
-    return dict(sg=args.sg, vector_size=args.size, window=args.window, negative=args.negative,
-                ns_exponent=args.ns_exponent, min_count=args.min_count, sample=args.sample, alpha=args.alpha,
-                epochs=args.epochs, workers=args.workers, cbow_mean=args.cbow_mean, seed=args.seed)
+    params = dict(sg=args.sg, vector_size=args.size, window=args.window, negative=args.negative,
+                  ns_exponent=args.ns_exponent, min_count=args.min_count, sample=args.sample, alpha=args.alpha,
+                  epochs=args.epochs, workers=args.workers, cbow_mean=args.cbow_mean, seed=args.seed)
+    if args.model == "fasttext":
+        params.update(min_n=args.min_n, max_n=args.max_n, bucket=args.bucket)
+    elif args.model == "doc2vec":
+        params.update(dbow_words=args.dbow_words)
+    return params
+
+
+def _load_model(path):
+    """A model saved by this package or by gensim (Word2Vec, FastText or Doc2Vec), as this package's class."""
+    from gensim import utils
+
+    from blackout_ext import Doc2Vec, FastText, Word2Vec, persistence
+
+    model = persistence.load_checked(utils.SaveLoad.load, utils.SaveLoad, path)
+    for cls in (Doc2Vec, FastText, Word2Vec):   # the first two are gensim Word2Vecs too
+        if isinstance(model, cls.gensim_class):
+            return model if isinstance(model, cls) else cls.from_gensim(model)
+    raise _CliError(f"{path} holds a {type(model).__name__}, not a Word2Vec, FastText or Doc2Vec model")
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog=PROG, description="Word2Vec with BlackOut, NCE, sampled and full softmax.")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Word2Vec, FastText and Doc2Vec with BlackOut, NCE, sampled and full softmax.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,11 +133,12 @@ def _cmd_compare(args):
     heldout = heldout[:args.heldout_sentences]
     params = _training_params(args)
     results = compare_modes(train, modes=modes, heldout=heldout, progress=not args.quiet,
-                            dense_fraction=args.softmax_fraction, **params)
+                            dense_fraction=args.softmax_fraction, model=args.model, **params)
     print(format_table(results))
     settings = {
         "corpus": f"{args.corpus or 'the embedded WordNet glosses'}: {len(train)} training sentences, "
                   f"{sum(len(s) for s in train)} words; perplexity on {len(heldout)} held-out sentences",
+        "model": args.model,
         "parameters": ", ".join(f"{k}={v}" for k, v in params.items()),
     }
     for path in write_results(results, args.out, plots=not args.no_plots, settings=settings):
@@ -113,8 +146,7 @@ def _cmd_compare(args):
 
 
 def _cmd_train(args):
-    from blackout_ext.compare import load_sentences
-    from blackout_ext.word2vec import Word2Vec
+    from blackout_ext.compare import as_documents, load_sentences, make_model
 
     if args.loss not in LOSSES:
         raise _CliError(f"unknown loss {args.loss!r}; choose from {', '.join(LOSSES)}")
@@ -122,10 +154,19 @@ def _cmd_train(args):
         raise _CliError("give either a corpus or --corpus-file, not both")
     if args.corpus_file and not os.path.isfile(args.corpus_file):
         raise _CliError(f"corpus file not found: {args.corpus_file}")
-    source = dict(corpus_file=args.corpus_file) if args.corpus_file else dict(sentences=load_sentences(args.corpus))
-    model = Word2Vec(loss=args.loss, nce_normalizer=args.nce_normalizer, shared_samples=args.shared_samples,
-                     compute_loss=True,
-                     callbacks=_progress_callback(args.epochs, args.quiet), **source, **_training_params(args))
+    params = dict(_training_params(args), nce_normalizer=args.nce_normalizer, compute_loss=True)
+    if args.shared_samples:
+        params["shared_samples"] = True
+    model = make_model(args.model, args.loss, params)
+    if args.corpus_file:
+        source = dict(corpus_file=args.corpus_file)
+        model.build_vocab(corpus_file=args.corpus_file)
+    else:
+        sentences = load_sentences(args.corpus)
+        source = dict(corpus_iterable=as_documents(sentences) if args.model == "doc2vec" else sentences)
+        model.build_vocab(**source)
+    model.train(**source, total_examples=model.corpus_count, total_words=model.corpus_total_words,
+                epochs=model.epochs, compute_loss=True, callbacks=_progress_callback(args.epochs, args.quiet))
     print(model)
     if args.save:
         model.save(args.save)
@@ -136,19 +177,21 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    from blackout_ext.compare import load_sentences, quality_scores
-    from blackout_ext.word2vec import Word2Vec
+    from blackout_ext.compare import as_documents, load_sentences, quality_scores
 
     if not os.path.isfile(args.model):
         raise _CliError(f"model not found: {args.model}")
-    model = Word2Vec.load(args.model)
+    model = _load_model(args.model)
     print(model)
     scores = quality_scores(model.wv)
     for name, count, unit in (("simlex999", "simlex999_pairs", "pairs"), ("wordsim353", "wordsim353_pairs", "pairs"),
                               ("analogy_accuracy", "analogy_questions", "questions")):
         print(f"{name}: {scores[name]:.4f} (on {scores[count]} {unit} in the vocabulary)")
     if args.heldout:
-        result = model.evaluate_log_likelihood(load_sentences(args.heldout))
+        heldout = load_sentences(args.heldout)
+        if model.input_kind == "documents":
+            heldout = [doc._replace(tags=[]) for doc in as_documents(heldout)]   # vectors inferred
+        result = model.evaluate_log_likelihood(heldout)
         print(f"held-out perplexity: {result.perplexity:.2f} over {result.n_predictions} predictions")
 
 

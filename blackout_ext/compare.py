@@ -18,6 +18,11 @@ from blackout_ext.evaluation import analogy_accuracy
 from blackout_ext.losses import LOSSES, SHARED_SAMPLE_LOSSES
 from blackout_ext.word2vec import Word2Vec
 
+#: The models :func:`compare_modes` trains, by the CLI's ``--model`` name.
+MODELS = ("word2vec", "fasttext", "doc2vec")
+REFIND_DOCUMENTS = 500
+"""Doc2Vec: how many training documents the re-find rate infers again."""
+
 #: What :func:`compare_modes` accepts: every loss, and ``<loss>+shared`` for the sampled losses,
 #: which trains that loss with ``shared_samples=True`` (skip-gram only).
 SHARED_SUFFIX = "+shared"
@@ -65,6 +70,7 @@ class ModeResult:
     wordsim353_pairs: int = 0
     analogy_questions: int = 0
     corpus_fraction: float = 1.0
+    refind_rate: float = float("nan")
     epoch_losses: list = field(default_factory=list)
     epoch_seconds: list = field(default_factory=list)
 
@@ -118,7 +124,46 @@ def quality_scores(wv):
     return scores
 
 
-def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_fraction=None, **params):
+def make_model(model, mode, params):
+    """An untrained model of kind `model` (one of :data:`MODELS`) for `mode`, with `params`.
+
+    `params` are Word2Vec's; for Doc2Vec, ``sg=1`` becomes ``dm=0`` (PV-DBOW), and ``sg=0``
+    ``dm=1`` (PV-DM).
+    """
+    from blackout_ext import Doc2Vec, FastText
+
+    params = dict(params, **mode_options(mode))
+    if mode == "hs":
+        params.pop("negative", None)
+    if model == "word2vec":
+        return Word2Vec(**params)
+    if model == "fasttext":
+        return FastText(**params)
+    if model == "doc2vec":
+        params["dm"] = 0 if params.pop("sg", 0) else 1
+        return Doc2Vec(**params)
+    raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+
+
+def as_documents(sentences):
+    """Sentences as Doc2Vec's documents, each tagged by its position."""
+    from gensim.models.doc2vec import TaggedDocument
+
+    return [TaggedDocument(words, [i]) for i, words in enumerate(sentences)]
+
+
+def refind_rate(model, documents, n=REFIND_DOCUMENTS):
+    """Doc2Vec: the share of `n` training documents (evenly spread) whose inferred vector's nearest
+    document vector is their own."""
+    step = max(1, len(documents) // n)
+    sample = documents[::step][:n]
+    hits = sum(model.dv.most_similar([model.infer_vector(doc.words)], topn=1)[0][0] == doc.tags[0]
+               for doc in sample)
+    return hits / max(len(sample), 1)
+
+
+def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_fraction=None, model="word2vec",
+                  **params):
     """Train each mode on `sentences` with the same `params`; score each one.
 
     Parameters
@@ -135,6 +180,9 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
     dense_fraction : float, optional
         Train the full softmax (O(|V| d) per prediction) on only the first this share of the
         sentences, over the same vocabulary, and mark its row as a slice. None: all of them.
+    model : {'word2vec', 'fasttext', 'doc2vec'}, optional
+        The model to train. Doc2Vec tags each sentence as a document by its position, is
+        scored on held-out documents with inferred vectors, and reports the re-find rate.
     **params
         Word2Vec parameters shared by all modes (``vector_size``, ``negative``, ``epochs``...).
 
@@ -147,15 +195,20 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         raise ValueError(f"unknown mode(s) {', '.join(map(repr, unknown))}; choose from {', '.join(MODES)}")
     if dense_fraction is not None and not 0.0 < dense_fraction <= 1.0:
         raise ValueError(f"dense_fraction must be in (0, 1], got {dense_fraction!r}")
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    kind = model
+    if kind == "doc2vec":
+        sentences = as_documents(sentences)
+        heldout = [doc._replace(tags=[f"heldout{i}"]) for i, doc in enumerate(as_documents(heldout or []))]
     modes = ["ns"] + [m for m in modes if m != "ns"]
     results, ns_speed = [], None
     for mode in modes:
-        model = Word2Vec(**mode_options(mode), **{k: v for k, v in params.items()
-                                                    if not (mode == "hs" and k == "negative")})
+        model = make_model(kind, mode, params)
         model.build_vocab(sentences)
         fraction = dense_fraction if (dense_fraction and model.dense_output) else 1.0
         corpus = sentences[:max(1, int(round(len(sentences) * fraction)))] if fraction < 1.0 else sentences
-        corpus_words = sum(len(s) for s in corpus) if fraction < 1.0 else model.corpus_total_words
+        corpus_words = model._raw_word_count(corpus) if fraction < 1.0 else model.corpus_total_words
         recorder = EpochLoss()
         callbacks = [recorder] + ([ProgressBar(model.epochs, desc=f"{mode:>16}")] if progress else [])
         model.corpus_total_words = corpus_words  # what the progress bar counts
@@ -165,12 +218,13 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         speed = corpus_words * model.epochs / seconds
         ns_speed = ns_speed or speed
         perplexity = model.evaluate_log_likelihood(heldout).perplexity if heldout else float("nan")
+        extra = dict(refind_rate=refind_rate(model, corpus)) if kind == "doc2vec" else {}
         results.append(ModeResult(
             mode=mode, train_seconds=seconds, words_per_second=speed, speed_vs_ns=speed / ns_speed,
             final_epoch_loss=float(recorder.per_epoch[-1]) if recorder.cumulative else float("nan"),
             heldout_perplexity=perplexity, epoch_losses=[float(x) for x in recorder.per_epoch],
             epoch_seconds=recorder.seconds, corpus_fraction=fraction,
-            **quality_scores(model.wv)))
+            **quality_scores(model.wv), **extra))
         logger.info("%s: %.1fs, %.0f words/s, perplexity %.1f", mode, seconds, speed, perplexity)
     return results
 
@@ -184,6 +238,13 @@ TABLE_COLUMNS = [
 #: A quality figure and the count it was computed on, with the least count that makes it a figure.
 COVERAGE = {"simlex999": ("simlex999_pairs", MIN_PAIRS), "wordsim353": ("wordsim353_pairs", MIN_PAIRS),
             "analogy_accuracy": ("analogy_questions", MIN_QUESTIONS)}
+
+
+def table_columns(results):
+    """The table's columns: :data:`TABLE_COLUMNS`, and Doc2Vec's re-find rate when there is one."""
+    if any(r.refind_rate == r.refind_rate for r in results):
+        return TABLE_COLUMNS + [("re-find", "refind_rate", "{:.3f}")]
+    return TABLE_COLUMNS
 
 
 def meaningful(result, metric):
@@ -205,8 +266,9 @@ def format_table(results):
     A quality figure computed on fewer than :data:`MIN_PAIRS` pairs (:data:`MIN_QUESTIONS`
     questions) in the vocabulary prints as n/a.
     """
-    header = [title for title, _, _ in TABLE_COLUMNS]
-    rows = [[_cell(r, attr, fmt) for _, attr, fmt in TABLE_COLUMNS] for r in results]
+    columns = table_columns(results)
+    header = [title for title, _, _ in columns]
+    rows = [[_cell(r, attr, fmt) for _, attr, fmt in columns] for r in results]
     widths = [max(len(x) for x in column) for column in zip(header, *rows)]
     line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
     table = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
@@ -304,11 +366,12 @@ def report(results, settings, figures=()):
         lines += [f"The full softmax costs O(|V| d) per prediction, so `{r.mode}` trained on the first "
                   f"{r.corpus_fraction:.1%} of the sentences only, over the same vocabulary: its speed compares "
                   "with the others, its quality does not.", ""]
-    header = [title for title, _, _ in TABLE_COLUMNS]
+    columns = table_columns(results)
+    header = [title for title, _, _ in columns]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for r in results:
-        lines.append("| " + " | ".join(_cell(r, attr, fmt) for _, attr, fmt in TABLE_COLUMNS) + " |")
+        lines.append("| " + " | ".join(_cell(r, attr, fmt) for _, attr, fmt in columns) + " |")
     lines += ["", coverage_note(results[0]) + ".", ""]
     for path in figures:
         name = os.path.basename(path)

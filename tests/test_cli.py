@@ -115,3 +115,35 @@ def test_compare_takes_shared_sample_modes(lee_corpus):
     assert results[1].epoch_losses[-1] < results[1].epoch_losses[0]
     with pytest.raises(ValueError, match="unknown mode.*'ns\\+shared'"):
         compare_modes(lee_corpus[:60], modes=["ns+shared"])
+
+
+@pytest.mark.parametrize("model, extra", [("fasttext", ["--bucket", "20000"]), ("doc2vec", ["--sg", "1"])])
+def test_train_and_evaluate_the_other_models(tmp_path, tiny_corpus, model, extra):
+    proc = run(["-m", "blackout_ext", "train", tiny_corpus, "--model", model, "--loss", "blackout", "--size", "16",
+                "--epochs", "2", "--min-count", "2", "--save", "m.model", "--quiet"] + extra, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith({"fasttext": "FastText<", "doc2vec": "Doc2Vec<"}[model])
+    proc = run(["-m", "blackout_ext", "evaluate", "m.model", "--heldout", tiny_corpus, "--quiet"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "held-out perplexity" in proc.stdout
+
+
+def test_compare_doc2vec_reports_the_refind_rate(lee_corpus):
+    from blackout_ext.compare import compare_modes, format_table
+    results = compare_modes(lee_corpus[:200], modes=["nce"], heldout=lee_corpus[200:230], model="doc2vec",
+                            vector_size=16, min_count=2, epochs=5, workers=1, sg=1)
+    assert [r.mode for r in results] == ["ns", "nce"]
+    # chance is 1/200; measured: ns 0.30, nce 0.55 (5 epochs of 16 dimensions)
+    assert all(0.2 < r.refind_rate <= 1.0 for r in results), [r.refind_rate for r in results]
+    assert all(r.heldout_perplexity > 1 for r in results)
+    assert "re-find" in format_table(results)
+
+
+def test_compare_fasttext(lee_corpus):
+    from blackout_ext.compare import compare_modes
+    results = compare_modes(lee_corpus[:100], modes=["blackout"], model="fasttext", vector_size=16, min_count=2,
+                            epochs=2, workers=1, sg=1, bucket=20000)
+    assert [r.mode for r in results] == ["ns", "blackout"]
+    assert results[1].final_epoch_loss > 0 and results[1].refind_rate != results[1].refind_rate   # nan
+    with pytest.raises(ValueError, match="unknown model 'glove'"):
+        compare_modes(lee_corpus[:10], model="glove")

@@ -131,28 +131,35 @@ def deterministic(cls, **kwargs):
 
 @pytest.mark.parametrize("sg", [1, 0])
 def test_fasttext_step_matches_the_reference(sg):
-    model = deterministic(FastText, sg=sg, min_n=3, max_n=4, bucket=40)
-    sentence = ["abcde", "xyz"]
+    model = deterministic(FastText, sg=sg, min_n=3, max_n=4, bucket=60)
+    sentence = ["abcde", "xyz", "pqrs"]
     model.build_vocab([sentence])
     random_weights(model, np.random.default_rng(sg))
     wv = model.wv
-    V = wv.vectors_vocab.astype(np.float64)
-    N = wv.vectors_ngrams.astype(np.float64)
+    n_words = len(wv)
+    # every input row in one matrix: the words' rows, then the n-gram buckets'
+    P = np.vstack([wv.vectors_vocab, wv.vectors_ngrams]).astype(np.float64)
     U, b = model.syn1neg.astype(np.float64), model.syn1neg_bias.astype(np.float64)
     lr = 0.1
-    a, z = wv.get_index("abcde"), wv.get_index("xyz")
-    for target, inp in ((a, z), (z, a)):   # centre 0 from context 1, then centre 1 from context 0
-        buckets = list(wv.buckets_word[inp])
-        assert len(set(buckets)) == len(buckets) and buckets
-        rows = [V[inp]] + [N[k] for k in buckets]
-        # skip-gram: the mean of the word's rows; CBOW (mean, one context word): the same
-        new_rows, U, b = reference_prediction(rows, [1.0 / len(rows)] * len(rows), U, b, target, lr)
-        V[inp] = new_rows[0]
-        for k, row in zip(buckets, new_rows[1:]):
-            N[k] = row
+
+    def rows_of(word):
+        i = wv.get_index(word)
+        return [i] + [n_words + int(k) for k in wv.buckets_word[i]]
+
+    if sg:   # each centre's rows predict each word of its window (1 here), one pair after the other
+        predictions = [([sentence[0]], sentence[1]), ([sentence[1]], sentence[0]), ([sentence[1]], sentence[2]),
+                       ([sentence[2]], sentence[1])]
+    else:    # every row of every context word predicts the centre
+        predictions = [([sentence[1]], sentence[0]), ([sentence[0], sentence[2]], sentence[1]),
+                       ([sentence[1]], sentence[2])]
+    for context, target in predictions:
+        rows = [r for word in context for r in rows_of(word)]   # a bucket twice counts twice
+        new_rows, U, b = reference_prediction([P[r] for r in rows], [1.0 / len(rows)] * len(rows), U, b,
+                                              wv.get_index(target), lr)
+        np.add.at(P, rows, np.array(new_rows) - P[rows])
     kernel_step(model, [sentence], lr)
-    np.testing.assert_allclose(wv.vectors_vocab, V, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(wv.vectors_ngrams, N, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(wv.vectors_vocab, P[:n_words], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(wv.vectors_ngrams, P[n_words:], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(model.syn1neg, U, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(model.syn1neg_bias, b, rtol=1e-4, atol=1e-5)
 
