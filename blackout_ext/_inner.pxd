@@ -9,7 +9,7 @@ documents) train on that batch with the GIL released.
 The input of a word is its row of ``syn0``, and for FastText also the rows of its character
 n-gram buckets (``ngrams``); Doc2Vec adds the rows of a document's tags (``docs``).
 """
-from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
+from libc.stdint cimport uint64_t, uint32_t, uint8_t, int32_t, int64_t
 
 ctypedef float REAL_t
 
@@ -18,6 +18,8 @@ cdef enum LossMode:          # the codes of losses.py's table
     LOSS_SAMPLED_SOFTMAX = 2
     LOSS_BLACKOUT = 3
     LOSS_SOFTMAX = 4
+    LOSS_NS = 5               # gensim's losses, for FastText and Doc2Vec with compute_loss
+    LOSS_HS = 6
 
 cdef struct TrainConfig:
     int loss                  # a LossMode
@@ -41,6 +43,10 @@ cdef struct TrainConfig:
     uint32_t lockf_len
     REAL_t *nce_log_z         # NULL unless nce_learned
     REAL_t *bias              # the output bias b_w of each word (syn1neg_bias), or NULL for none
+    REAL_t *syn1              # hierarchical softmax: the inner nodes' rows
+    const int64_t *hs_start   # word w's path is hs_point/hs_code[hs_start[w]:hs_start[w + 1]]
+    const uint32_t *hs_point
+    const uint8_t *hs_code
 
     # FastText: a word's input is its syn0 row (wv.vectors_vocab) and its n-gram buckets' rows
     REAL_t *ngrams            # wv.vectors_ngrams, or NULL: a word's input is its syn0 row alone

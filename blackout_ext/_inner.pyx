@@ -24,7 +24,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.math cimport exp, expf, log, log1p
 from libc.string cimport memcpy, memset
-from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
+from libc.stdint cimport uint64_t, uint32_t, uint8_t, int32_t, int64_t
 from scipy.linalg.cython_blas cimport sgemv
 
 from blackout_ext._random cimport rng_below, rng_next32, rng_next64, seed_state
@@ -82,7 +82,10 @@ from blackout_ext.losses import LOSS_SPECS, loss_spec
 
 LOSS_CODES = {loss.name: loss.code for loss in LOSS_SPECS.values() if loss.own_kernel}
 """The kernel's code of each of its losses, from the table in ``losses.py``."""
-if sorted(LOSS_CODES.values()) != sorted([LOSS_NCE, LOSS_SAMPLED_SOFTMAX, LOSS_BLACKOUT, LOSS_SOFTMAX]):
+REPORTING_CODES = {loss.name: loss.reporting_code for loss in LOSS_SPECS.values() if loss.reporting_code}
+"""The kernel's code of the steps that train gensim's losses and report them (FastText, Doc2Vec)."""
+if sorted(LOSS_CODES.values()) != sorted([LOSS_NCE, LOSS_SAMPLED_SOFTMAX, LOSS_BLACKOUT, LOSS_SOFTMAX]) \
+        or sorted(REPORTING_CODES.values()) != sorted([LOSS_NS, LOSS_HS]):
     raise ImportError("losses.py and the kernel's LossMode (_inner.pxd) disagree on the loss codes")
 
 # ---------------------------------------------------------------------------------------------
@@ -329,6 +332,26 @@ cdef double gammas_blackout(
     return loss
 
 
+cdef double gammas_ns(
+        const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
+        double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
+    # gensim's negative sampling: log sigma(s_t) + sum_j log sigma(-s_j), no offset, no bias
+    cdef int i
+    cdef double loss = 0.0, x
+    for i in range(n):
+        x = clip_score(s[i])
+        if i == 0:
+            g[i] = sigmoid(-x)
+            if want_loss:
+                loss += softplus(-x)
+        else:
+            g[i] = -sigmoid(x)
+            if want_loss:
+                loss += softplus(x)
+    dlogz[0] = 0.0
+    return loss
+
+
 ctypedef double (*gamma_fn)(
     const REAL_t *, const int32_t *, int, const double *, double, double, int, double *, double *
 ) noexcept nogil
@@ -342,6 +365,8 @@ cdef inline gamma_fn gamma_function(int loss) noexcept nogil:
         return gammas_sampled_softmax
     if loss == LOSS_BLACKOUT:
         return gammas_blackout
+    if loss == LOSS_NS:
+        return gammas_ns
     return NULL
 
 
@@ -449,9 +474,31 @@ cdef double softmax_step(TrainConfig *c, const REAL_t *h, int32_t target) noexce
     return loss
 
 
+cdef double hs_step(TrainConfig *c, const REAL_t *h, int32_t target) noexcept nogil:
+    # gensim's hierarchical softmax: along the target's Huffman path, each inner node's row
+    # predicts the path's turn (code 0 or 1) with a sigmoid: log sigma((1 - 2 code) f)
+    cdef int64_t p
+    cdef int size = c.size
+    cdef REAL_t *row
+    cdef double f, g, loss = 0.0
+    for p in range(c.hs_start[target], c.hs_start[target + 1]):
+        row = &c.syn1[<Py_ssize_t>c.hs_point[p] * size]
+        f = clip_score(bo_dot(row, h, size))
+        if c.compute_loss:
+            loss += softplus(f if c.hs_code[p] else -f)
+        g = (1.0 - c.hs_code[p] - sigmoid(f)) * c.alpha
+        bo_axpy(<REAL_t>g, row, c.neu1e, size)
+        if c.learn_hidden:
+            bo_axpy_clamped(<REAL_t>g, h, row, size)
+    return loss
+
+
 cdef inline double pair_step(
         TrainConfig *c, const REAL_t *h, int32_t target, double log_z, double *dlogz) noexcept nogil:
     """One prediction of `target` from `h`; neu1e must be zero on entry."""
+    if c.loss == LOSS_HS:
+        dlogz[0] = 0.0
+        return hs_step(c, h, target)
     if c.dense:
         dlogz[0] = 0.0
         return softmax_step(c, h, target)
@@ -592,7 +639,7 @@ cdef inline void prefetch_next_window(TrainConfig *c, const int32_t *idx, int i,
     cdef int entering = i + 1 + c.window
     if entering < end:
         bo_prefetch_row(&c.syn0[<Py_ssize_t>idx[entering] * c.size], c.size)
-    if i + 1 < end and not c.dense:
+    if i + 1 < end and not c.dense and c.syn1neg != NULL:
         prefetch_output(c, idx[i + 1])
 
 
@@ -792,14 +839,14 @@ cdef void *const_ptr(object arr, object dtype, str name) except NULL:
 
 cdef set_loss(TrainConfig *c, spec):
     # what the kernel reads of a row of the loss table (losses.Loss)
-    c.loss = spec.code
+    c.loss = spec.code or spec.reporting_code
     c.dense = spec.dense
     c.keeps_hits = spec.keeps_hits
 
 
 cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed):
-    spec = loss_spec(model.loss)
-    if spec is None or not spec.own_kernel:
+    spec = loss_spec(model.kernel_loss)
+    if spec is None:
         raise ValueError(f"loss={model.loss!r} is not trained by this package's kernels")
     memset(c, 0, sizeof(TrainConfig))
     set_loss(c, spec)
@@ -812,7 +859,12 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.compute_loss = compute_loss
     c.alpha = <REAL_t>alpha
     c.sg = model.sg
-    c.syn1neg = float_ptr(model.syn1neg, "syn1neg")
+    if c.loss == LOSS_HS:
+        bind_hs(c, model)
+    else:
+        c.syn1neg = float_ptr(model.syn1neg, "syn1neg")
+        if model.syn1neg.shape[0] < c.vocab_size:
+            raise RuntimeError("syn1neg is smaller than the vocabulary; call build_vocab() first")
     c.learn_words = c.learn_docs = c.learn_hidden = 1
     bind_inputs(c, model)
     c.nce_learned = model.nce_learned
@@ -829,8 +881,7 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
         c.sample_int = <const uint32_t *>const_ptr(model.wv.expandos['sample_int'], np.uint32, "sample_int")
         if len(model.wv.expandos['sample_int']) < c.vocab_size:
             raise RuntimeError("sample_int is smaller than the vocabulary; call build_vocab() first")
-    if model.syn1neg.shape[0] < c.vocab_size \
-            or len(model.noise_logq) < c.vocab_size or len(model.noise_alias) < c.vocab_size:
+    if len(model.noise_logq) < c.vocab_size or len(model.noise_alias) < c.vocab_size:
         raise RuntimeError("model arrays are smaller than the vocabulary; call build_vocab() first")
     if c.dense and len(mem.scores) < c.vocab_size:
         raise RuntimeError("thread memory too small for the full softmax")
@@ -840,8 +891,20 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     if c.shared_samples and (mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1)):
         raise RuntimeError("thread memory too small for shared_samples with this window")
     c.rng = seed_state(seed)
-    if not c.dense and c.vocab_size > 0:
+    if not c.dense and c.syn1neg != NULL and c.vocab_size > 0:
         start_noise(c, seed)
+
+
+cdef bind_hs(TrainConfig *c, model):
+    """Point `c` at the hierarchical softmax's inner nodes and every word's Huffman path."""
+    cdef cnp.ndarray start, points, codes
+    start, points, codes = model.hs_table()
+    if len(start) < c.vocab_size + 1 or model.syn1.shape[0] < c.vocab_size - 1:
+        raise RuntimeError("the Huffman tree does not match the vocabulary; call build_vocab() first")
+    c.syn1 = float_ptr(model.syn1, "syn1")
+    c.hs_start = <const int64_t *>const_ptr(start, np.int64, "path starts")
+    c.hs_point = <const uint32_t *>const_ptr(points, np.uint32, "path points")
+    c.hs_code = <const uint8_t *>const_ptr(codes, np.uint8, "path codes")
 
 
 cdef bind_inputs(TrainConfig *c, model):
@@ -1055,7 +1118,8 @@ def py_gammas(str loss, scores, logq=None, int negative=1, double log_z=0.0, int
     Parameters
     ----------
     loss : str
-        ``"nce"``, ``"sampled_softmax"``, ``"blackout"`` or ``"softmax"``.
+        ``"nce"``, ``"sampled_softmax"``, ``"blackout"``, ``"softmax"``, or ``"ns"`` (the step that
+        trains gensim's negative sampling for FastText and Doc2Vec with ``compute_loss``).
     scores : numpy.ndarray
         For the sampled losses, the scores of the candidates, target first. For ``"softmax"``,
         the scores of the whole vocabulary.
@@ -1079,13 +1143,14 @@ def py_gammas(str loss, scores, logq=None, int negative=1, double log_z=0.0, int
     cdef cnp.ndarray[double, ndim=1] lq
     cdef cnp.ndarray[cnp.int32_t, ndim=1] cand = np.arange(n, dtype=np.int32)
     cdef double dlogz = 0.0, value
-    if loss not in LOSS_CODES:
+    cdef int code = LOSS_CODES.get(loss, 0) or (REPORTING_CODES.get(loss, 0) if loss == "ns" else 0)
+    if not code:
         raise ValueError("unknown loss %r" % loss)
     if loss_spec(loss).dense:
         value = softmax_gammas(&s[0], n, target, 1.0)
         return s.astype(np.float64), value, 0.0
-    lq = np.array(logq, dtype=np.float64)
-    value = gamma_function(LOSS_CODES[loss])(&s[0], &cand[0], n, &lq[0], log(negative), log_z, 1, &g[0], &dlogz)
+    lq = np.array(logq if logq is not None else np.zeros(n), dtype=np.float64)
+    value = gamma_function(code)(&s[0], &cand[0], n, &lq[0], log(negative), log_z, 1, &g[0], &dlogz)
     return g, value, dlogz
 
 

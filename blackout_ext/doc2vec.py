@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
     input_kind = "documents"
     """What the kernels build an input vector from: words' rows and the documents' tag rows."""
+    reports_gensim_loss = True
     gensim_class = gensim_doc2vec.Doc2Vec
 
     def __init__(self, documents=None, corpus_file=None, vector_size=100, dm_mean=None, dm=1, dbow_words=0,

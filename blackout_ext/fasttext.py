@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 class FastText(OutputLayerMixin, gensim_fasttext.FastText):
     input_kind = "subwords"
     """What the kernels build an input vector from: a word's row and its n-gram buckets' rows."""
+    reports_gensim_loss = True
     gensim_class = gensim_fasttext.FastText
 
     def __init__(self, sentences=None, corpus_file=None, sg=0, hs=None, vector_size=100, alpha=0.025,

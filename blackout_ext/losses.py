@@ -28,6 +28,10 @@ class Loss:
         ``shared_samples=True`` applies (skip-gram).
     output_bias : bool
         The scores carry an output bias ``b_w`` (``syn1neg_bias``).
+    reporting_code : int
+        For gensim's own losses: the code of this package's kernel step that trains the same
+        loss and reports it. FastText and Doc2Vec use it when ``compute_loss=True``, since
+        gensim's kernels for those models compute no loss; 0 for none.
     summary : str
         One line for docs and the command line.
     """
@@ -39,6 +43,7 @@ class Loss:
     learned_normalizer: bool = False
     shared_samples: bool = False
     output_bias: bool = False
+    reporting_code: int = 0
     summary: str = ""
 
     @property
@@ -48,8 +53,8 @@ class Loss:
 
 
 LOSS_TABLE = (
-    Loss("ns", 0, summary="negative sampling (gensim's kernel)"),
-    Loss("hs", 0, summary="hierarchical softmax (gensim's kernel)"),
+    Loss("ns", 0, keeps_hits=False, reporting_code=5, summary="negative sampling (gensim's kernel)"),
+    Loss("hs", 0, reporting_code=6, summary="hierarchical softmax (gensim's kernel)"),
     Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True,
          summary="noise-contrastive estimation, D = s - c - log(k q)"),
     Loss("sampled_softmax", 2, shared_samples=True, output_bias=True,

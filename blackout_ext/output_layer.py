@@ -178,6 +178,9 @@ class OutputLayerMixin:
     """
     input_kind = "words"
     gensim_class = None
+    reports_gensim_loss = False
+    """True where gensim's kernels compute no loss (FastText, Doc2Vec): with ``compute_loss=True``
+    this package's kernels then train ``ns``/``hs`` too, the same way, and report their loss."""
 
     def _init_output_layer(self, loss, hs, negative, nce_normalizer, shared_samples, output_bias, ns_exponent,
                            sg, window, vector_size):
@@ -235,9 +238,25 @@ class OutputLayerMixin:
         return loss_spec(self.loss)
 
     @property
+    def kernel_loss(self):
+        """str or None: the loss this package's kernels train, or None where gensim's kernels do.
+
+        `loss` if it is one of this package's; ``'ns'`` or ``'hs'`` for a model whose gensim
+        kernels compute no loss (``reports_gensim_loss``) when ``compute_loss`` is on (a model
+        with both ``hs=1`` and ``negative > 0`` stays with gensim's); else None.
+        """
+        if self.loss in KERNEL_LOSSES:
+            return self.loss
+        if not (self.reports_gensim_loss and getattr(self, 'compute_loss', False)):
+            return None
+        gensim_loss = self.loss or ("hs" if self.hs and not self.negative else
+                                    "ns" if self.negative and not self.hs else None)
+        return gensim_loss if gensim_loss in GENSIM_LOSSES else None
+
+    @property
     def uses_own_kernels(self):
-        """bool: True when `loss` is trained by this package's kernels (not gensim's)."""
-        return self.loss in KERNEL_LOSSES
+        """bool: True when this package's kernels train the model (not gensim's); see :attr:`kernel_loss`."""
+        return self.kernel_loss is not None
 
     @property
     def dense_output(self):
@@ -272,6 +291,34 @@ class OutputLayerMixin:
         """Build what the kernels read besides the weights, once, before the worker threads start:
         the kernels keep no reference to these tables, so they must not be rebuilt during training."""
         self._ensure_noise_tables()
+        if self.kernel_loss == "hs":
+            self.hs_table()
+        elif self.reports_gensim_loss and self.compute_loss and self.hs and self.negative and not self.loss:
+            logger.warning("compute_loss: gensim's kernels train hs=1 and negative=%i together here, and compute "
+                           "no loss; the loss stays 0", self.negative)
+
+    def hs_table(self):
+        """Every word's Huffman path as flat arrays ``(start, points, codes)``, as the kernels read it.
+
+        Word ``i``'s inner nodes are ``points[start[i]:start[i + 1]]`` and its turns ``codes[...]``:
+        ``wv.expandos['point']`` and ``['code']`` concatenated. Cached until they change.
+        """
+        points, codes = self.wv.expandos.get('point'), self.wv.expandos.get('code')
+        cached = getattr(self, '_hs_cache', None)
+        if cached is not None and cached[0] is points and cached[1] == len(self.wv):
+            return cached[2]
+        if points is None or codes is None or len(points) < len(self.wv):
+            raise RuntimeError("the model has no Huffman tree: build_vocab() with hs=1 first")
+        n = len(self.wv)
+        lengths = np.fromiter((len(p) for p in points[:n]), dtype=np.int64, count=n)
+        start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=start[1:])
+        flat_points = np.concatenate([np.asarray(p, dtype=np.uint32) for p in points[:n]] + [np.zeros(1, np.uint32)])
+        flat_codes = np.concatenate([np.asarray(c, dtype=np.uint8) for c in codes[:n]] + [np.zeros(1, np.uint8)])
+        if start[-1] and int(flat_points[:start[-1]].max()) >= len(self.syn1):
+            raise RuntimeError("a Huffman path leaves syn1; call build_vocab() again")
+        self._hs_cache = (points, n, (start, flat_points, flat_codes))
+        return self._hs_cache[2]
 
     def _ensure_noise_tables(self):
         if getattr(self, '_noise_state', None) != (len(self.wv), float(self.ns_exponent)) \
@@ -360,8 +407,9 @@ class OutputLayerMixin:
         blas = single_threaded_blas() if self.dense_output else contextlib.nullcontext()
         with blas:
             result = super().train(*args, **kwargs)
-        if self.uses_own_kernels and _at_weight_limit(
-                self.syn1neg, self.wv.vectors, *([self.syn1neg_bias] if self.output_bias else [])):
+        # the output layer and wv.vectors (FastText's recomposed from every row it trained)
+        watched = [getattr(self, name, None) for name in ('syn1neg', 'syn1', 'syn1neg_bias')] + [self.wv.vectors]
+        if self.uses_own_kernels and _at_weight_limit(*[a for a in watched if isinstance(a, np.ndarray)]):
             logger.warning(
                 "training diverged: weights reached the clamp limit of +-%g (alpha=%g is too high for this "
                 "corpus and loss); the vectors are finite but not meaningful", _WEIGHT_LIMIT, self.alpha)
@@ -382,6 +430,7 @@ class OutputLayerMixin:
                     "Load it with mmap=None to train it further.")
         if self.uses_own_kernels:
             self._prepare_kernel_tables()
+        if self.uses_own_kernels and self.kernel_loss != "hs":
             if self.syn1neg.shape != (len(self.wv), self.layer1_size):
                 raise RuntimeError(f"syn1neg has shape {self.syn1neg.shape}, expected "
                                    f"{(len(self.wv), self.layer1_size)}; call build_vocab() before train()")

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 DERIVED_ATTRS = ("noise_logq", "noise_alias")
 """Tables derived from the vocabulary: rebuilt on load, never pickled."""
-CACHE_ATTRS = ("_noise_state", "_vocab_hash_cache", "_subword_cache")
+CACHE_ATTRS = ("_noise_state", "_vocab_hash_cache", "_subword_cache", "_hs_cache")
 """Caches of derived state: never pickled."""
 DEFAULTS = (("loss", None), ("nce_normalizer", "fixed"), ("nce_log_z", None), ("shared_samples", False),
             ("output_bias", False), ("syn1neg_bias", None))

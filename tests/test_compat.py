@@ -123,3 +123,52 @@ def test_constructor_accepts_every_gensim_parameter():
         assert name in ours
         if name not in ("hs", "negative"):  # None there means "gensim's default", resolved in __init__
             assert ours[name].default == param.default, name
+
+
+# FastText and Doc2Vec: what their subclasses override, call and read
+FASTTEXT_METHODS = {
+    "__init__": ["sentences", "corpus_file", "sg", "hs", "negative", "bucket", "min_n", "max_n", "callbacks"],
+    "estimate_memory": ["vocab_size", "report"],
+    "_do_train_job": ["sentences", "alpha", "inits"],
+    "_clear_post_train": [],   # called by train(): recomposes wv.vectors from the trained rows
+}
+FASTTEXT_WV_ATTRIBUTES = ["vectors_vocab", "vectors_ngrams", "vectors_vocab_lockf", "vectors_ngrams_lockf",
+                          "buckets_word", "bucket", "vectors"]
+DOC2VEC_METHODS = {
+    "__init__": ["documents", "corpus_file", "dm", "dbow_words", "dm_concat", "dm_mean", "callbacks", "window",
+                 "epochs", "kwargs"],
+    "_do_train_job": ["job", "alpha", "inits"],
+    "infer_vector": ["doc_words", "alpha", "min_alpha", "epochs"],
+    "scan_vocab": ["corpus_iterable", "corpus_file", "progress_per", "trim_rule"],
+    "_raw_word_count": ["job"],
+}
+
+
+def test_fasttext_and_doc2vec_internals():
+    from gensim.models import doc2vec as gensim_doc2vec
+    from gensim.models import fasttext as gensim_fasttext
+    from gensim.models.keyedvectors import pseudorandom_weak_vector
+
+    from blackout_ext import Doc2Vec, FastText
+
+    for cls, methods in ((gensim_fasttext.FastText, FASTTEXT_METHODS), (gensim_doc2vec.Doc2Vec, DOC2VEC_METHODS)):
+        for name, params in methods.items():
+            names = signature_names(getattr(cls, name))
+            for p in params:
+                assert p in names, f"gensim's {cls.__name__}.{name} lost parameter {p!r}"
+    assert signature_names(pseudorandom_weak_vector)[:2] == ["size", "seed_string"]
+    model = gensim_fasttext.FastText(vector_size=8, min_count=1, workers=1, bucket=100)
+    model.build_vocab([["alpha", "beta"]])
+    for name in FASTTEXT_WV_ATTRIBUTES:
+        assert hasattr(model.wv, name), f"gensim's FastTextKeyedVectors no longer has {name!r}"
+    assert model.wv.buckets_word[0].dtype == np.uint32
+    d2v = gensim_doc2vec.Doc2Vec(vector_size=8, min_count=1, workers=1)
+    d2v.build_vocab([gensim_doc2vec.TaggedDocument(["alpha"], [0])])
+    assert d2v.dv.vectors.shape == (1, 8) and d2v.dv.vectors_lockf.dtype == np.float32
+    # every gensim parameter is taken, with gensim's default (None for hs and negative: "not given")
+    for ours, theirs in ((FastText, gensim_fasttext.FastText), (Doc2Vec, gensim_doc2vec.Doc2Vec)):
+        mine = inspect.signature(ours.__init__).parameters
+        for name, param in inspect.signature(theirs.__init__).parameters.items():
+            assert name in mine, (ours.__name__, name)
+            if name not in ("hs", "negative", "kwargs"):
+                assert mine[name].default == param.default, (ours.__name__, name)
