@@ -672,7 +672,7 @@ cdef inline void subword_sg_position(TrainConfig *c, const int32_t *idx, int i, 
     # the n + 1 rows moves their mean by m e (m, the rows' mean lockf; 1 by default), so h
     # follows it exactly, and the rows get the window's summed gradient once, at its end
     # (2 (n + 1) row operations per centre, not per pair).
-    cdef int j, j0, j1, k, n, size = c.size
+    cdef int j, j0, j1, n, size = c.size
     cdef int32_t centre = idx[i]
     cdef int64_t b
     cdef REAL_t m

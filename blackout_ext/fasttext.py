@@ -124,7 +124,7 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
     def _prepare_kernel_tables(self):
         super()._prepare_kernel_tables()
         if self.wv.bucket:
-            self.subword_table()
+            self.subword_table()   # built before the workers start; they only read it
 
     def input_row_counts(self):
         """The number of input rows of each word: 1 + its n-gram buckets (used to score CBOW exactly)."""

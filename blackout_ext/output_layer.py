@@ -7,6 +7,7 @@ wrap gensim's through ``super()``. A model class says what its input rows are (`
 read by the kernels) and how a job reaches the kernels (:meth:`OutputLayerMixin._kernel_job`).
 """
 import contextlib
+import inspect
 import logging
 import math
 import numbers
@@ -31,6 +32,7 @@ SOFTMAX_WARN_VOCAB = 20000
 _DEFAULT_NEGATIVE = 5
 _LOSS_LOCK = threading.Lock()
 _SOFTMAX_LOCK = threading.Lock()
+_TABLES_LOCK = threading.Lock()   # two infer_vector calls at once build a table once, not twice
 _WEIGHT_LIMIT = 1e12  # BO_WEIGHT_LIMIT in bo_vec.h: the kernels clamp every weight to +-this
 
 
@@ -290,12 +292,10 @@ class OutputLayerMixin:
     def _prepare_kernel_tables(self):
         """Build what the kernels read besides the weights, once, before the worker threads start:
         the kernels keep no reference to these tables, so they must not be rebuilt during training."""
-        self._ensure_noise_tables()
-        if self.kernel_loss == "hs":
-            self.hs_table()
-        elif self.reports_gensim_loss and self.compute_loss and self.hs and self.negative and not self.loss:
-            logger.warning("compute_loss: gensim's kernels train hs=1 and negative=%i together here, and compute "
-                           "no loss; the loss stays 0", self.negative)
+        with _TABLES_LOCK:
+            self._ensure_noise_tables()
+            if self.kernel_loss == "hs":
+                self.hs_table()
 
     def hs_table(self):
         """Every word's Huffman path as flat arrays ``(start, points, codes)``, as the kernels read it.
@@ -402,8 +402,12 @@ class OutputLayerMixin:
         -------
         (int, int)
             Tuple of (effective word count after ignoring unknown words and sentence length
-            trimming, total word count).
+            trimming, total word count). gensim's Doc2Vec returns None.
         """
+        # gensim sets compute_loss from this call only after its sanity checks; which kernels
+        # train (kernel_loss) depends on it, so it is set first, as gensim will set it
+        arguments = inspect.signature(super().train).bind_partial(*args, **kwargs).arguments
+        self.compute_loss = bool(arguments.get('compute_loss', arguments.get('kwargs', {}).get('compute_loss', False)))
         blas = single_threaded_blas() if self.dense_output else contextlib.nullcontext()
         with blas:
             result = super().train(*args, **kwargs)
@@ -430,6 +434,9 @@ class OutputLayerMixin:
                     "Load it with mmap=None to train it further.")
         if self.uses_own_kernels:
             self._prepare_kernel_tables()
+        elif self.reports_gensim_loss and self.compute_loss:
+            logger.warning("compute_loss: gensim's kernels train hs=1 and negative=%i together here, and compute "
+                           "no loss; the loss stays 0", self.negative)
         if self.uses_own_kernels and self.kernel_loss != "hs":
             if self.syn1neg.shape != (len(self.wv), self.layer1_size):
                 raise RuntimeError(f"syn1neg has shape {self.syn1neg.shape}, expected "

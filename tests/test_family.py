@@ -516,7 +516,7 @@ def test_the_hs_step_matches_the_reference():
 @pytest.mark.parametrize("cls", [FastText, Doc2Vec])
 @pytest.mark.parametrize("kwargs, kernel", [(dict(), "ns"), (dict(hs=1, negative=0), "hs"), (dict(loss="hs"), "hs")])
 def test_gensim_losses_report_their_loss(cls, kwargs, kernel, lee_corpus, lee_documents):
-    corpus = lee_documents if cls is Doc2Vec else lee_corpus
+    corpus = lee_documents if cls is Doc2Vec else lee_corpus[:250]
     extra = dict(dm=0) if cls is Doc2Vec else dict(sg=1, bucket=20000)
     params = dict(vector_size=32, min_count=2, workers=2, epochs=5, seed=1, **kwargs, **extra)
     gensims = cls(corpus, **params)
@@ -525,9 +525,20 @@ def test_gensim_losses_report_their_loss(cls, kwargs, kernel, lee_corpus, lee_do
     assert model.kernel_loss == kernel
     value = model.get_latest_training_loss()
     assert np.isfinite(value) and value > 0
-    # and it trains as gensim's kernel does. Measured (seed 1): Doc2Vec re-finds 0.46 (ns) and
-    # 0.99 (hs) against gensim's 0.43 and 0.99
+    # and it trains as gensim's kernel does. Measured (seeds 1, 2): FastText's held-out perplexity
+    # 2912, 2843 (ns) and 669, 664 (hs) against gensim's 2913, 2900 and 641, 640; Doc2Vec
+    # re-finds 0.46 (ns) and 0.99 (hs) against gensim's 0.43 and 0.99
     if cls is FastText:
-        assert np.median(partner_ranks(model)) < 1.5 * np.median(partner_ranks(gensims)) + 10
+        heldout = lee_corpus[250:]
+        assert model.evaluate_log_likelihood(heldout).perplexity < 1.1 * gensims.evaluate_log_likelihood(
+            heldout).perplexity
     else:
         assert refind_rate(model, corpus, n=80) >= refind_rate(gensims, corpus, n=80) - 0.1
+
+
+def test_gensim_hs_and_ns_together_say_their_loss_stays_zero(lee_corpus, caplog):
+    with caplog.at_level("WARNING", logger="blackout_ext"):
+        model = FastText(lee_corpus[:50], hs=1, negative=5, vector_size=8, min_count=2, workers=1, epochs=1,
+                         bucket=1000, compute_loss=True)
+    assert model.kernel_loss is None and model.get_latest_training_loss() == 0
+    assert "loss stays 0" in caplog.text

@@ -36,37 +36,58 @@ MINIMUM_TESTS = {"test_word2vec.py": 50, "test_fasttext.py": 100, "test_doc2vec.
 NONDETERMINISTIC = {"TestWord2VecModel::test_parallel"}
 
 
-def run_gensim_module(filename, tmp_path, select=None):
-    """Run gensim's test module `filename` (or only its test `select`, ``Class::name``) with the
-    subclass swapped in; return ({test id: 'passed' | 'failed' | 'skipped'}, pytest's output)."""
-    report = tmp_path / "report.xml"
+def start_gensim_module(filename, folder, select=None):
+    """Start gensim's test module `filename` (or only its test `select`, ``Class::name``) with the
+    subclasses swapped in, in a pytest subprocess writing its report into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report = folder / "report.xml"
     if report.exists():
         report.unlink()
     target = os.path.join(GENSIM_TESTS, filename) + (f"::{select}" if select else "")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")])))
-    completed = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "gensim_swap", "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), f"--junitxml={report}", target],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200)
+         "--rootdir", str(folder), f"--junitxml={report}", target],
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return filename, folder, process
+
+
+def finish_gensim_module(started, timeout=1200):
+    """Wait for a module started by :func:`start_gensim_module`; return ({test id: 'passed' |
+    'failed' | 'skipped'}, pytest's output)."""
+    filename, folder, process = started
+    output, _ = process.communicate(timeout=timeout)
+    report = folder / "report.xml"
     if not report.exists():
-        pytest.fail(f"gensim's {filename} did not run:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+        pytest.fail(f"gensim's {filename} did not run:\n{output[-6000:]}")
     outcomes = {}
     for case in ET.parse(report).getroot().iter("testcase"):
         test_id = f"{case.get('classname').rsplit('.', 1)[-1]}::{case.get('name')}"
         kinds = {child.tag for child in case}
         outcomes[test_id] = ("failed" if kinds & {"failure", "error"} else "skipped" if "skipped" in kinds
                              else "passed")
-    return outcomes, completed.stdout
+    return outcomes, output
+
+
+def run_gensim_module(filename, folder, select=None):
+    return finish_gensim_module(start_gensim_module(filename, folder, select))
+
+
+@pytest.fixture(scope="module")
+def gensim_runs(tmp_path_factory):
+    """Every gensim module of EXTENSIONS, run at once (they take minutes each, mostly on one core)."""
+    started = [start_gensim_module(name, tmp_path_factory.mktemp(name.replace(".", "_"))) for name in EXTENSIONS]
+    return {s[0]: (s[1], finish_gensim_module(s)) for s in started}
 
 
 @pytest.mark.parametrize("filename", sorted(EXTENSIONS))
-def test_gensim_suite_passes_with_the_subclass(filename, tmp_path):
-    outcomes, output = run_gensim_module(filename, tmp_path)
+def test_gensim_suite_passes_with_the_subclass(filename, gensim_runs):
+    folder, (outcomes, output) = gensim_runs[filename]
     for test_id in NONDETERMINISTIC:
         for _ in range(2):
             if outcomes.get(test_id) != "failed":
                 break
-            again, output = run_gensim_module(filename, tmp_path, select=test_id)
+            again, output = run_gensim_module(filename, folder, select=test_id)
             outcomes[test_id] = again.get(test_id, "failed")
     failed = {t for t, outcome in outcomes.items() if outcome == "failed"}
     assert failed == set(EXTENSIONS[filename]), output[-5000:]
