@@ -361,6 +361,11 @@ def report(results, settings, figures=()):
               "gensim's negative sampling in the same run. Perplexity is exact, on held-out sentences.",
               "simlex999 and wordsim353 are Spearman correlations with human judgements; analogy is the",
               "accuracy on gensim's questions-words (3CosAdd).", ""]
+    if any(r.refind_rate == r.refind_rate for r in results):
+        lines += ["Doc2Vec: each sentence is a document, tagged by its position. Perplexity is on held-out",
+                  "documents, each with a vector from `infer_vector`; re-find is the share of (up to "
+                  f"{REFIND_DOCUMENTS}) training",
+                  "documents whose inferred vector finds their own document's vector first.", ""]
     sliced = [r for r in results if r.corpus_fraction < 1.0]
     for r in sliced:
         lines += [f"The full softmax costs O(|V| d) per prediction, so `{r.mode}` trained on the first "

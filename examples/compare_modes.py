@@ -7,6 +7,8 @@ report.md into --out (default: the current directory) and prints their paths.
 
     python examples/compare_modes.py --out results/
     python examples/compare_modes.py my-corpus.txt.gz --out results/ --softmax-fraction 1
+    python examples/compare_modes.py --model fasttext --modes ns,nce,blackout --out results-ft/
+    python examples/compare_modes.py --model doc2vec --modes ns,nce,blackout --out results-d2v/
 
 Same as ``python -m blackout_ext compare``; every option of that command works here.
 """
