@@ -10,6 +10,7 @@ import sys
 from blackout_ext.losses import LOSSES
 
 MODELS = ("word2vec", "fasttext", "doc2vec")
+DOC2VEC_EPOCHS = 10   # a document vector learns from its own words only: 3 epochs leave it untrained
 
 PROG = "blackout-ext"
 
@@ -28,7 +29,9 @@ def _add_training_options(parser, epochs=5):
     group.add_argument("--min-count", type=int, default=5)
     group.add_argument("--sample", type=float, default=1e-3)
     group.add_argument("--alpha", type=float, default=0.025)
-    group.add_argument("--epochs", type=int, default=epochs, help=f"(default {epochs})")
+    group.add_argument("--epochs", type=int, default=None,
+                       help=f"(default {epochs}; {DOC2VEC_EPOCHS} for doc2vec, gensim's Doc2Vec default)")
+    parser.set_defaults(default_epochs=epochs)
     group.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     group.add_argument("--cbow-mean", type=int, choices=(0, 1), default=1)
     group.add_argument("--seed", type=int, default=1)
@@ -45,10 +48,16 @@ def _add_training_options(parser, epochs=5):
                        help="doc2vec PV-DBOW: also train skip-gram word vectors (default 0)")
 
 
+def _epochs(args):
+    if args.epochs is not None:
+        return args.epochs
+    return DOC2VEC_EPOCHS if args.model == "doc2vec" else args.default_epochs
+
+
 def _training_params(args):
     params = dict(sg=args.sg, vector_size=args.size, window=args.window, negative=args.negative,
                   ns_exponent=args.ns_exponent, min_count=args.min_count, sample=args.sample, alpha=args.alpha,
-                  epochs=args.epochs, workers=args.workers, cbow_mean=args.cbow_mean, seed=args.seed)
+                  epochs=_epochs(args), workers=args.workers, cbow_mean=args.cbow_mean, seed=args.seed)
     if args.model == "fasttext":
         params.update(min_n=args.min_n, max_n=args.max_n, bucket=args.bucket)
     elif args.model == "doc2vec":
@@ -166,7 +175,7 @@ def _cmd_train(args):
         source = dict(corpus_iterable=as_documents(sentences) if args.model == "doc2vec" else sentences)
         model.build_vocab(**source)
     model.train(**source, total_examples=model.corpus_count, total_words=model.corpus_total_words,
-                epochs=model.epochs, compute_loss=True, callbacks=_progress_callback(args.epochs, args.quiet))
+                epochs=model.epochs, compute_loss=True, callbacks=_progress_callback(model.epochs, args.quiet))
     print(model)
     if args.save:
         model.save(args.save)

@@ -15,7 +15,7 @@ from gensim.test.utils import datapath
 from blackout_ext import corpora
 from blackout_ext.callbacks import EpochLoss, ProgressBar
 from blackout_ext.evaluation import analogy_accuracy
-from blackout_ext.losses import LOSSES, SHARED_SAMPLE_LOSSES
+from blackout_ext.losses import GENSIM_LOSSES, LOSSES, SHARED_SAMPLE_LOSSES
 from blackout_ext.word2vec import Word2Vec
 
 #: The models :func:`compare_modes` trains, by the CLI's ``--model`` name.
@@ -213,7 +213,11 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         callbacks = [recorder] + ([ProgressBar(model.epochs, desc=f"{mode:>16}")] if progress else [])
         model.corpus_total_words = corpus_words  # what the progress bar counts
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
-        model.train(corpus, total_examples=len(corpus), epochs=model.epochs, compute_loss=True, callbacks=callbacks)
+        # gensim's FastText and Doc2Vec kernels compute no loss; with compute_loss this package's
+        # kernels would train their ns and hs, and the baseline would no longer be gensim's
+        gensim_baseline = model.reports_gensim_loss and mode in GENSIM_LOSSES
+        model.train(corpus, total_examples=len(corpus), epochs=model.epochs, compute_loss=not gensim_baseline,
+                    callbacks=callbacks)
         seconds = default_timer() - start
         speed = corpus_words * model.epochs / seconds
         ns_speed = ns_speed or speed
@@ -221,8 +225,10 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         extra = dict(refind_rate=refind_rate(model, corpus)) if kind == "doc2vec" else {}
         results.append(ModeResult(
             mode=mode, train_seconds=seconds, words_per_second=speed, speed_vs_ns=speed / ns_speed,
-            final_epoch_loss=float(recorder.per_epoch[-1]) if recorder.cumulative else float("nan"),
-            heldout_perplexity=perplexity, epoch_losses=[float(x) for x in recorder.per_epoch],
+            final_epoch_loss=float(recorder.per_epoch[-1]) if recorder.cumulative and not gensim_baseline
+            else float("nan"),
+            heldout_perplexity=perplexity,
+            epoch_losses=[] if gensim_baseline else [float(x) for x in recorder.per_epoch],
             epoch_seconds=recorder.seconds, corpus_fraction=fraction,
             **quality_scores(model.wv), **extra))
         logger.info("%s: %.1fs, %.0f words/s, perplexity %.1f", mode, seconds, speed, perplexity)
@@ -257,6 +263,8 @@ def meaningful(result, metric):
 def _cell(result, attr, fmt):
     if attr in COVERAGE and meaningful(result, attr) is None:
         return "n/a"
+    if attr == "final_epoch_loss" and result.final_epoch_loss != result.final_epoch_loss:
+        return "n/a"   # gensim's FastText and Doc2Vec kernels compute none
     return fmt.format(getattr(result, attr))
 
 
@@ -412,7 +420,9 @@ def _plot(results, out_dir):
 
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for r in results:
-        first = r.epoch_losses[0] if r.epoch_losses and r.epoch_losses[0] else 1.0
+        if not r.epoch_losses:
+            continue   # gensim's FastText and Doc2Vec kernels report no loss
+        first = r.epoch_losses[0] if r.epoch_losses[0] else 1.0
         ax.plot(range(1, len(r.epoch_losses) + 1), [x / first for x in r.epoch_losses], label=r.label,
                 **style[r.label])
     ax.set_xlabel("epoch")

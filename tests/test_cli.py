@@ -140,12 +140,22 @@ def test_compare_doc2vec_reports_the_refind_rate(lee_corpus):
 
 
 def test_compare_fasttext(lee_corpus):
-    from blackout_ext.compare import compare_modes
+    from blackout_ext.compare import compare_modes, format_table
     results = compare_modes(lee_corpus[:100], modes=["blackout"], model="fasttext", vector_size=16, min_count=2,
                             epochs=2, workers=1, sg=1, bucket=20000)
     assert [r.mode for r in results] == ["ns", "blackout"]
-    # gensim's ns reports its loss too (train(compute_loss=True) switches it to the reporting kernel)
-    assert results[0].final_epoch_loss > 0 and results[1].final_epoch_loss > 0
+    # the baseline is gensim's kernel, which computes no loss (n/a); the new loss reports its own
+    assert results[0].final_epoch_loss != results[0].final_epoch_loss and results[1].final_epoch_loss > 0
+    assert format_table(results).splitlines()[2].split()[4] == "n/a"
     assert results[1].refind_rate != results[1].refind_rate   # nan: not a Doc2Vec
     with pytest.raises(ValueError, match="unknown model 'glove'"):
         compare_modes(lee_corpus[:10], model="glove")
+
+
+def test_doc2vec_defaults_to_gensims_ten_epochs():
+    from blackout_ext.cli import _training_params, build_parser
+    parse = build_parser().parse_args
+    assert _training_params(parse(["compare", "--model", "doc2vec"]))["epochs"] == 10
+    assert _training_params(parse(["compare"]))["epochs"] == 3
+    assert _training_params(parse(["train", "--model", "fasttext"]))["epochs"] == 5
+    assert _training_params(parse(["compare", "--model", "doc2vec", "--epochs", "4"]))["epochs"] == 4
