@@ -101,6 +101,21 @@ class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
         return ([doc.words for doc in job],
                 [[dv.get_index(tag) for tag in doc.tags if tag in dv] for doc in job])
 
+    def update_weights(self):
+        """Grow the weights for new words, and (unlike gensim's, whose kernels then write past
+        the end of ``dv.vectors``) for new document tags, at random as gensim starts them."""
+        super().update_weights()
+        if len(self.dv) > len(self.dv.vectors):
+            logger.info("adding %i document vectors", len(self.dv) - len(self.dv.vectors))
+            self.dv.resize_vectors(seed=self.seed + 7919)
+
+    def _check_training_sanity(self, epochs=0, total_examples=None, total_words=None, **kwargs):
+        super()._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words,
+                                       **kwargs)
+        if len(self.dv.vectors) < len(self.dv):
+            raise RuntimeError(f"dv has {len(self.dv)} tags but {len(self.dv.vectors)} vectors; call "
+                               "build_vocab() (with update=True for new documents) before train()")
+
     def _trainable_arrays(self):
         arrays = super()._trainable_arrays()
         for name in ('vectors', 'vectors_lockf'):

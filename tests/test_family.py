@@ -542,3 +542,18 @@ def test_gensim_hs_and_ns_together_say_their_loss_stays_zero(lee_corpus, caplog)
                          bucket=1000, compute_loss=True)
     assert model.kernel_loss is None and model.get_latest_training_loss() == 0
     assert "loss stays 0" in caplog.text
+
+
+@pytest.mark.parametrize("loss", [None, "nce"])
+def test_doc2vec_update_vocabulary_adds_document_vectors(loss, lee_documents):
+    # gensim's own Doc2Vec grows dv's tags but not dv.vectors here, and its kernel then writes
+    # past the end of the array (a segfault, seen with gensim 4.4.0)
+    model = Doc2Vec(lee_documents[:200], loss=loss, dm=0, vector_size=16, min_count=2, workers=1, epochs=5)
+    model.build_vocab(lee_documents[200:], update=True)
+    assert model.dv.vectors.shape == (300, 16)
+    model.train(lee_documents[200:], total_examples=100, epochs=10)
+    assert np.isfinite(model.dv.vectors).all()
+    assert refind_rate(model, lee_documents[200:], n=100) >= 0.5
+    model.dv.vectors = model.dv.vectors[:250]   # a broken model is refused, not trained
+    with pytest.raises(RuntimeError, match="300 tags but 250 vectors"):
+        model.train(lee_documents[200:], total_examples=100, epochs=1)
