@@ -96,6 +96,17 @@ class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
     # gensim's own: documents are TaggedDocuments, and a corpus_file's lines are tagged by number
     scan_vocab = gensim_doc2vec.Doc2Vec.scan_vocab
 
+    def _scan_vocab(self, corpus_iterable, progress_per, trim_rule):
+        # gensim's, with a clear error for documents that are not TaggedDocuments (gensim's is an
+        # AttributeError: 'list' object has no attribute 'words')
+        def checked(documents):
+            for document in documents:
+                if not (hasattr(document, 'words') and hasattr(document, 'tags')):
+                    raise TypeError(f"Doc2Vec documents must be TaggedDocument(words, tags), got a "
+                                    f"{type(document).__name__}: {str(document)[:60]!r}")
+                yield document
+        return super()._scan_vocab(checked(corpus_iterable), progress_per, trim_rule)
+
     def _kernel_job(self, job):
         dv = self.dv
         return ([doc.words for doc in job],

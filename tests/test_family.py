@@ -366,6 +366,8 @@ def test_doc2vec_refuses_what_it_does_not_support(lee_documents):
         FastText(loss="black_out")
     with pytest.raises(ValueError, match="hs=1"):
         FastText(loss="nce", hs=1)
+    with pytest.raises(TypeError, match="TaggedDocument.*got a list"):
+        Doc2Vec([["plain", "words"]], loss="nce", min_count=1)
 
 
 @pytest.mark.parametrize("cls", [FastText, Doc2Vec])
