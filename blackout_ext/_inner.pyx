@@ -252,14 +252,19 @@ cdef inline double softplus(double x) noexcept nogil:
     return log1p(exp(x))
 
 
-cdef double gammas_nce(
+cdef inline double logistic_gammas(
         const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
-        double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
-    # D_w = s_w - c - log(k q_w); target is cand[0], hits on it are kept as noise
+        double log_z, int want_loss, double *g, double *gsum) noexcept nogil:
+    # the target (cand[0]) against the noise, each by a logistic on D_w = s_w - c - log(k q_w)
+    # (logq NULL: D_w = s_w, as negative sampling has it); returns the loss, and the sum of
+    # the gammas in gsum
     cdef int i
-    cdef double d, loss = 0.0, gsum = 0.0
+    cdef double d, loss = 0.0
+    gsum[0] = 0.0
     for i in range(n):
-        d = clip_score(s[i]) - log_z - log_k - logq[cand[i]]
+        d = clip_score(s[i])
+        if logq != NULL:
+            d = d - log_z - log_k - logq[cand[i]]
         if i == 0:
             g[i] = sigmoid(-d)
             if want_loss:
@@ -268,7 +273,15 @@ cdef double gammas_nce(
             g[i] = -sigmoid(d)
             if want_loss:
                 loss += softplus(d)
-        gsum += g[i]
+        gsum[0] += g[i]
+    return loss
+
+
+cdef double gammas_nce(
+        const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
+        double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
+    # D_w = s_w - c - log(k q_w); target is cand[0], hits on it are kept as noise
+    cdef double gsum, loss = logistic_gammas(s, cand, n, logq, log_k, log_z, want_loss, g, &gsum)
     dlogz[0] = -gsum
     return loss
 
@@ -336,20 +349,9 @@ cdef double gammas_ns(
         const REAL_t *s, const int32_t *cand, int n, const double *logq, double log_k,
         double log_z, int want_loss, double *g, double *dlogz) noexcept nogil:
     # gensim's negative sampling: log sigma(s_t) + sum_j log sigma(-s_j), no offset, no bias
-    cdef int i
-    cdef double loss = 0.0, x
-    for i in range(n):
-        x = clip_score(s[i])
-        if i == 0:
-            g[i] = sigmoid(-x)
-            if want_loss:
-                loss += softplus(-x)
-        else:
-            g[i] = -sigmoid(x)
-            if want_loss:
-                loss += softplus(x)
+    cdef double gsum
     dlogz[0] = 0.0
-    return loss
+    return logistic_gammas(s, cand, n, NULL, 0.0, 0.0, want_loss, g, &gsum)
 
 
 ctypedef double (*gamma_fn)(
