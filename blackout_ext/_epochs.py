@@ -13,6 +13,7 @@ hooks, with two guarantees gensim lacks:
 :class:`IterableEpoch` and :class:`FileEpoch` each build their threads; :class:`EpochThreads`
 runs them and reports progress through gensim's ``_log_epoch_progress``.
 """
+import functools
 import logging
 import os
 import threading
@@ -50,7 +51,7 @@ def first_lines(path, bounds, block=1 << 22):
     holds the lines that start in it (see ``_corpus_file``). The last entry, for the file's
     size, is the number of lines.
     """
-    result, newlines, pos, k = [], 0, 0, 0
+    result, newlines, pos, k, last = [], 0, 0, 0, b""
     with open(path, 'rb') as f:
         while True:
             data = f.read(block)
@@ -64,16 +65,18 @@ def first_lines(path, bounds, block=1 << 22):
                 break
             newlines += data.count(b'\n')
             pos += len(data)
-    if k < len(bounds):  # offsets at the end of the file
-        size_lines = newlines + (1 if pos and not _ends_with_newline(path) else 0)
+            last = data[-1:]
+    if k < len(bounds):  # offsets at the end of the file: a last line without its newline counts
+        size_lines = newlines + (1 if last not in (b"", b"\n") else 0)
         result.extend([size_lines] * (len(bounds) - k))
     return result
 
 
-def _ends_with_newline(path):
-    with open(path, 'rb') as f:
-        f.seek(-1, os.SEEK_END)
-        return f.read(1) == b'\n'
+@functools.lru_cache(maxsize=16)
+def _first_lines_of_file(path, size, mtime_ns, bounds):
+    # first_lines for a file as it is (its size and time of change are part of the key): the
+    # same chunks of the same file are counted once, not once per epoch
+    return first_lines(path, bounds)
 
 
 def wait_for_threads(threads, progress_queue, grace=5.0):
@@ -251,7 +254,8 @@ class FileEpoch(EpochThreads):
         self.seeds = [model._next_job_seed() for _ in range(len(self.bounds) - 1)]
         self.first_lines = [0] * len(self.bounds)
         if model.input_kind == "documents":
-            self.first_lines = first_lines(corpus_file, self.bounds)
+            stat = os.stat(corpus_file)
+            self.first_lines = _first_lines_of_file(corpus_file, stat.st_size, stat.st_mtime_ns, tuple(self.bounds))
             if self.first_lines[-1] > len(model.dv):
                 raise ValueError(f"corpus_file {corpus_file!r} has {self.first_lines[-1]} lines (documents) but the "
                                  f"model has {len(model.dv)} document vectors: build_vocab() on this file first")

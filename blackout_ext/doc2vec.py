@@ -25,12 +25,11 @@ Examples
 """
 import logging
 
-import numpy as np
 from gensim.models import doc2vec as gensim_doc2vec
 from gensim.models.keyedvectors import pseudorandom_weak_vector
 
 from blackout_ext import _inner
-from blackout_ext.output_layer import OutputLayerMixin
+from blackout_ext.output_layer import OutputLayerMixin, named_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +127,7 @@ class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
                                "build_vocab() (with update=True for new documents) before train()")
 
     def _trainable_arrays(self):
-        arrays = super()._trainable_arrays()
-        for name in ('vectors', 'vectors_lockf'):
-            array = getattr(self.dv, name, None)
-            if isinstance(array, np.ndarray):
-                arrays.append((f"dv.{name}", array))
-        return arrays
+        return super()._trainable_arrays() + named_arrays(self.dv, "dv.", ("vectors", "vectors_lockf"))
 
     def evaluate_log_likelihood(self, documents, batch_contexts=None):
         """Exact log-likelihood of documents; see :func:`blackout_ext.evaluation.evaluate_documents_log_likelihood`.

@@ -23,7 +23,7 @@ import numpy as np
 from gensim.models import fasttext as gensim_fasttext
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
-from blackout_ext.output_layer import OutputLayerMixin
+from blackout_ext.output_layer import OutputLayerMixin, flatten_ragged, named_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -110,14 +110,9 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
             return cached[2]
         if words is None or len(words) < len(self.wv):
             raise RuntimeError("the n-gram buckets are not computed; call build_vocab() first")
-        lengths = np.fromiter((len(b) for b in words), dtype=np.int64, count=len(words))
-        start = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=start[1:])
-        buckets = np.zeros(max(int(start[-1]), 1), dtype=np.uint32)
-        if start[-1]:
-            buckets[:start[-1]] = np.concatenate([np.asarray(b, dtype=np.uint32) for b in words])
-            if int(buckets[:start[-1]].max()) >= self.wv.bucket:
-                raise RuntimeError("an n-gram bucket is beyond wv.bucket; call build_vocab() again")
+        start, buckets = flatten_ragged(words, len(words), np.uint32)
+        if start[-1] and int(buckets[:start[-1]].max()) >= self.wv.bucket:
+            raise RuntimeError("an n-gram bucket is beyond wv.bucket; call build_vocab() again")
         self._subword_cache = (words, len(words), (start, buckets))
         return start, buckets
 
@@ -150,9 +145,4 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
         return report
 
     def _trainable_arrays(self):
-        arrays = super()._trainable_arrays()
-        for name in ('vectors_vocab', 'vectors_ngrams'):
-            array = getattr(self.wv, name, None)
-            if isinstance(array, np.ndarray):
-                arrays.append((f"wv.{name}", array))
-        return arrays
+        return super()._trainable_arrays() + named_arrays(self.wv, "wv.", ("vectors_vocab", "vectors_ngrams"))

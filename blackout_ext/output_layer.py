@@ -172,6 +172,30 @@ def written_zeros(array):
     return out
 
 
+def flatten_ragged(rows, n, dtype):
+    """The first `n` of `rows` (arrays of varying length) as two flat arrays, as the kernels read them.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``start`` (int64, n + 1 entries) and ``flat`` (`dtype`): row ``i`` is
+        ``flat[start[i]:start[i + 1]]``. ``flat`` has one spare element, so it is never empty.
+    """
+    lengths = np.fromiter((len(rows[i]) for i in range(n)), dtype=np.int64, count=n)
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=start[1:])
+    flat = np.zeros(int(start[-1]) + 1, dtype=dtype)
+    if start[-1]:
+        flat[:start[-1]] = np.concatenate([np.asarray(rows[i], dtype=dtype) for i in range(n)])
+    return start, flat
+
+
+def named_arrays(owner, prefix, names):
+    """``(prefix + name, array)`` for each of `names` that `owner` holds as a numpy array."""
+    arrays = [(prefix + name, getattr(owner, name, None)) for name in names]
+    return [(name, a) for name, a in arrays if isinstance(a, np.ndarray)]
+
+
 class OutputLayerMixin:
     """What every model of this package adds to its gensim class: the new output layers.
 
@@ -310,11 +334,8 @@ class OutputLayerMixin:
         if points is None or codes is None or len(points) < len(self.wv):
             raise RuntimeError("the model has no Huffman tree: build_vocab() with hs=1 first")
         n = len(self.wv)
-        lengths = np.fromiter((len(p) for p in points[:n]), dtype=np.int64, count=n)
-        start = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(lengths, out=start[1:])
-        flat_points = np.concatenate([np.asarray(p, dtype=np.uint32) for p in points[:n]] + [np.zeros(1, np.uint32)])
-        flat_codes = np.concatenate([np.asarray(c, dtype=np.uint8) for c in codes[:n]] + [np.zeros(1, np.uint8)])
+        start, flat_points = flatten_ragged(points, n, np.uint32)
+        _, flat_codes = flatten_ragged(codes, n, np.uint8)
         if start[-1] and int(flat_points[:start[-1]].max()) >= len(self.syn1):
             raise RuntimeError("a Huffman path leaves syn1; call build_vocab() again")
         self._hs_cache = (points, n, (start, flat_points, flat_codes))
@@ -460,13 +481,8 @@ class OutputLayerMixin:
         self.nce_log_z = grown
 
     def _trainable_arrays(self):
-        candidates = [("wv.vectors", getattr(self.wv, 'vectors', None)),
-                      ("wv.vectors_lockf", getattr(self.wv, 'vectors_lockf', None)),
-                      ("syn1neg", getattr(self, 'syn1neg', None)),
-                      ("syn1", getattr(self, 'syn1', None)),
-                      ("nce_log_z", getattr(self, 'nce_log_z', None)),
-                      ("syn1neg_bias", getattr(self, 'syn1neg_bias', None))]
-        return [(name, a) for name, a in candidates if isinstance(a, np.ndarray)]
+        return named_arrays(self.wv, "wv.", ("vectors", "vectors_lockf")) + named_arrays(
+            self, "", ("syn1neg", "syn1", "nce_log_z", "syn1neg_bias"))
 
     def _get_thread_working_mem(self):
         if not self.uses_own_kernels:
