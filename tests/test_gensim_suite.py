@@ -5,6 +5,7 @@ this file), which hands the module ``blackout_ext.Word2Vec`` (``FastText``, ``Do
 wherever it asks gensim's module for that class, or imported it by name. Every test must pass, or be skipped as gensim skips it, except the documented
 extensions listed here with the reason.
 """
+import ast
 import os
 import subprocess
 import sys
@@ -30,10 +31,25 @@ EXTENSIONS = {
 MINIMUM_TESTS = {"test_word2vec.py": 50, "test_fasttext.py": 100, "test_doc2vec.py": 40}
 
 
-# tests of gensim's that are nondeterministic by design, retried up to twice before they count
-# as failed: test_parallel trains with 4 threads and wants a neighbour's rank below 6; gensim's own
-# class ranked it 5, 3, 1 and 10 in four runs here (fails about one run in four or more)
+# Tests of gensim's that train with more than one worker thread are nondeterministic by design:
+# which thread takes which job changes the vectors, and their thresholds are tight. gensim's own
+# class fails some of them on a loaded machine (test_cbow_hs_online: 3 runs of 60 with both cores
+# busy, its similarity fell to -0.036; test_parallel ranked the neighbour 5, 3, 1 and 10 in four
+# runs). Such a test, if it fails, runs again alone up to twice before it counts as failed.
 NONDETERMINISTIC = {"TestWord2VecModel::test_parallel"}
+
+
+def threaded_tests(filename):
+    """The tests of gensim's module `filename` that pass ``workers=N`` with N > 1 (``Class::name``)."""
+    with open(os.path.join(GENSIM_TESTS, filename), encoding="utf8") as handle:
+        tree = ast.parse(handle.read())
+    found = set(NONDETERMINISTIC)
+    for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
+        for test in (node for node in cls.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test")):
+            if any(isinstance(node, ast.keyword) and node.arg == "workers" and isinstance(node.value, ast.Constant)
+                   and isinstance(node.value.value, int) and node.value.value > 1 for node in ast.walk(test)):
+                found.add(f"{cls.name}::{test.name}")
+    return found
 
 
 def start_gensim_module(filename, folder, select=None):
@@ -83,7 +99,7 @@ def gensim_runs(tmp_path_factory):
 @pytest.mark.parametrize("filename", sorted(EXTENSIONS))
 def test_gensim_suite_passes_with_the_subclass(filename, gensim_runs):
     folder, (outcomes, output) = gensim_runs[filename]
-    for test_id in NONDETERMINISTIC:
+    for test_id in threaded_tests(filename):
         for _ in range(2):
             if outcomes.get(test_id) != "failed":
                 break
@@ -116,3 +132,13 @@ def test_the_swap_reaches_the_tests(tmp_path):
     assert word2vec.Word2Vec.__module__ == "gensim.models.word2vec"
     assert fasttext.FastText.__module__ == "gensim.models.fasttext"
     assert doc2vec.Doc2Vec.__module__ == "gensim.models.doc2vec"
+
+
+def test_threaded_tests_are_found():
+    """The retry list is read off gensim's source: it holds the threaded online tests and no
+    single-threaded one."""
+    found = threaded_tests("test_word2vec.py")
+    assert {"TestWord2VecModel::test_cbow_hs_online", "TestWord2VecModel::test_sg_neg_online",
+            "TestWord2VecModel::test_parallel"} <= found
+    assert "TestWord2VecModel::test_predict_output_word" not in found
+    assert "TestWord2VecModel::test_persistence" not in found
