@@ -116,8 +116,8 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
         self._subword_cache = (words, len(words), (start, buckets))
         return start, buckets
 
-    def _prepare_kernel_tables(self):
-        super()._prepare_kernel_tables()
+    def _build_kernel_tables(self):
+        super()._build_kernel_tables()
         if self.wv.bucket:
             self.subword_table()   # built before the workers start; they only read it
 

@@ -317,9 +317,13 @@ class OutputLayerMixin:
         """Build what the kernels read besides the weights, once, before the worker threads start:
         the kernels keep no reference to these tables, so they must not be rebuilt during training."""
         with _TABLES_LOCK:
-            self._ensure_noise_tables()
-            if self.kernel_loss == "hs":
-                self.hs_table()
+            self._build_kernel_tables()
+
+    def _build_kernel_tables(self):
+        # under _TABLES_LOCK; a model whose kernels read more tables extends this
+        self._ensure_noise_tables()
+        if self.kernel_loss == "hs":
+            self.hs_table()
 
     def hs_table(self):
         """Every word's Huffman path as flat arrays ``(start, points, codes)``, as the kernels read it.
