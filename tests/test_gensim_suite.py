@@ -40,7 +40,8 @@ NONDETERMINISTIC = {"TestWord2VecModel::test_parallel"}
 
 
 def threaded_tests(filename):
-    """The tests of gensim's module `filename` that pass ``workers=N`` with N > 1 (``Class::name``)."""
+    """The tests of gensim's module `filename` that pass ``workers=N`` with N > 1 (``Class::name``),
+    and those of NONDETERMINISTIC, whose worker count is a variable."""
     with open(os.path.join(GENSIM_TESTS, filename), encoding="utf8") as handle:
         tree = ast.parse(handle.read())
     found = set(NONDETERMINISTIC)
