@@ -97,4 +97,4 @@ cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int 
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
 cdef void run_docs(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_doc,
                    const int32_t *tags, const int32_t *tag_bounds) noexcept nogil
-cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed)
+cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed, bint frozen=*)

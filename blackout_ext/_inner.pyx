@@ -823,11 +823,13 @@ class ThreadMemory:
         self.win_dlogz = cache_line_alone(max(2 * self.window, 1), np.float64)
 
 
-cdef REAL_t *float_ptr(object arr, str name) except NULL:
+cdef REAL_t *float_ptr(object arr, str name, bint writes=True) except NULL:
+    # writes=False: the kernel only reads the array (infer_vector's frozen words and output
+    # layer), so a read-only one, as mmap='r' loads it, will do
     cdef cnp.ndarray a = arr
     if a.dtype != np.float32 or not a.flags.c_contiguous:
         raise TypeError("%s must be a C-contiguous float32 array" % name)
-    if not a.flags.writeable:
+    if writes and not a.flags.writeable:
         raise ValueError("%s is read-only (was the model loaded with mmap='r'?)" % name)
     return <REAL_t *>cnp.PyArray_DATA(a)
 
@@ -846,7 +848,9 @@ cdef set_loss(TrainConfig *c, spec):
     c.keeps_hits = spec.keeps_hits
 
 
-cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed):
+cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uint64_t seed, bint frozen=False):
+    # frozen: only document rows train (infer_vector); the words' rows and the output layer
+    # are read, never written, and may be read-only
     spec = loss_spec(model.kernel_loss)
     if spec is None:
         raise ValueError(f"loss={model.loss!r} is not trained by this package's kernels")
@@ -862,18 +866,19 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     c.alpha = <REAL_t>alpha
     c.sg = model.sg
     if c.loss == LOSS_HS:
-        bind_hs(c, model)
+        bind_hs(c, model, frozen)
     else:
-        c.syn1neg = float_ptr(model.syn1neg, "syn1neg")
+        c.syn1neg = float_ptr(model.syn1neg, "syn1neg", not frozen)
         if model.syn1neg.shape[0] < c.vocab_size:
             raise RuntimeError("syn1neg is smaller than the vocabulary; call build_vocab() first")
-    c.learn_words = c.learn_docs = c.learn_hidden = 1
-    bind_inputs(c, model)
+    c.learn_docs = 1
+    c.learn_words = c.learn_hidden = not frozen
+    bind_inputs(c, model, frozen)
     c.nce_learned = model.nce_learned
     if c.nce_learned:
-        c.nce_log_z = float_ptr(model.nce_log_z, "nce_log_z")
+        c.nce_log_z = float_ptr(model.nce_log_z, "nce_log_z", not frozen)
     if model.output_bias:
-        c.bias = float_ptr(model.syn1neg_bias, "syn1neg_bias")
+        c.bias = float_ptr(model.syn1neg_bias, "syn1neg_bias", not frozen)
         if len(model.syn1neg_bias) < c.vocab_size:
             raise RuntimeError("syn1neg_bias is smaller than the vocabulary; call build_vocab() first")
     c.logq = <const double *>const_ptr(model.noise_logq, np.float64, "noise_logq")
@@ -897,26 +902,26 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
         start_noise(c, seed)
 
 
-cdef bind_hs(TrainConfig *c, model):
+cdef bind_hs(TrainConfig *c, model, bint frozen):
     """Point `c` at the hierarchical softmax's inner nodes and every word's Huffman path."""
     cdef cnp.ndarray start, points, codes
     start, points, codes = model.hs_table()
     if len(start) < c.vocab_size + 1 or model.syn1.shape[0] < c.vocab_size - 1:
         raise RuntimeError("the Huffman tree does not match the vocabulary; call build_vocab() first")
-    c.syn1 = float_ptr(model.syn1, "syn1")
+    c.syn1 = float_ptr(model.syn1, "syn1", not frozen)
     c.hs_start = <const int64_t *>const_ptr(start, np.int64, "path starts")
     c.hs_point = <const uint32_t *>const_ptr(points, np.uint32, "path points")
     c.hs_code = <const uint8_t *>const_ptr(codes, np.uint8, "path codes")
 
 
-cdef bind_inputs(TrainConfig *c, model):
+cdef bind_inputs(TrainConfig *c, model, bint frozen):
     """Point `c` at the model's input rows: its words', and FastText's n-grams or Doc2Vec's tags."""
     cdef str kind = model.input_kind
     cdef cnp.ndarray start, flat
     wv = model.wv
     if kind == "subwords":
-        c.syn0 = float_ptr(wv.vectors_vocab, "wv.vectors_vocab")
-        c.lockf = float_ptr(wv.vectors_vocab_lockf, "wv.vectors_vocab_lockf")
+        c.syn0 = float_ptr(wv.vectors_vocab, "wv.vectors_vocab", not frozen)
+        c.lockf = float_ptr(wv.vectors_vocab_lockf, "wv.vectors_vocab_lockf", not frozen)
         c.lockf_len = len(wv.vectors_vocab_lockf)
         if wv.vectors_vocab.shape[0] < c.vocab_size:
             raise RuntimeError("wv.vectors_vocab is smaller than the vocabulary; call build_vocab() first")
@@ -924,29 +929,29 @@ cdef bind_inputs(TrainConfig *c, model):
             start, flat = model.subword_table()
             if len(start) < c.vocab_size + 1 or wv.vectors_ngrams.shape[0] < wv.bucket:
                 raise RuntimeError("the n-gram buckets do not match the vocabulary; call build_vocab() first")
-            c.ngrams = float_ptr(wv.vectors_ngrams, "wv.vectors_ngrams")
-            c.ngram_lockf = float_ptr(wv.vectors_ngrams_lockf, "wv.vectors_ngrams_lockf")
+            c.ngrams = float_ptr(wv.vectors_ngrams, "wv.vectors_ngrams", not frozen)
+            c.ngram_lockf = float_ptr(wv.vectors_ngrams_lockf, "wv.vectors_ngrams_lockf", not frozen)
             c.ngram_lockf_len = len(wv.vectors_ngrams_lockf)
             c.sub_start = <const int64_t *>const_ptr(start, np.int64, "subword starts")
             c.sub_idx = <const uint32_t *>const_ptr(flat, np.uint32, "subword buckets")
     else:
-        c.syn0 = float_ptr(wv.vectors, "wv.vectors")
-        c.lockf = float_ptr(wv.vectors_lockf, "wv.vectors_lockf")
+        c.syn0 = float_ptr(wv.vectors, "wv.vectors", not frozen)
+        c.lockf = float_ptr(wv.vectors_lockf, "wv.vectors_lockf", not frozen)
         c.lockf_len = len(wv.vectors_lockf)
         if wv.vectors.shape[0] < c.vocab_size:
             raise RuntimeError("wv.vectors is smaller than the vocabulary; call build_vocab() first")
     if c.lockf_len == 0 or (c.ngrams != NULL and c.ngram_lockf_len == 0):
         raise ValueError("a vectors_lockf array is empty")
     if kind == "documents":
-        bind_docs(c, model.dv.vectors, model.dv.vectors_lockf)
+        bind_docs(c, model.dv.vectors, model.dv.vectors_lockf, not frozen)
         c.train_words = int(model.dbow_words)
 
 
-cdef bind_docs(TrainConfig *c, vectors, lockf):
+cdef bind_docs(TrainConfig *c, vectors, lockf, bint writes=True):
     if vectors.ndim != 2 or vectors.shape[1] != c.size:
         raise ValueError(f"document vectors must be n x {c.size}")
-    c.docs = float_ptr(vectors, "dv.vectors")
-    c.doc_lockf = float_ptr(lockf, "dv.vectors_lockf")
+    c.docs = float_ptr(vectors, "dv.vectors", writes)
+    c.doc_lockf = float_ptr(lockf, "dv.vectors_lockf", writes)
     c.doc_lockf_len = len(lockf)
     if c.doc_lockf_len == 0:
         raise ValueError("dv.vectors_lockf is empty")
@@ -1000,14 +1005,13 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
         as gensim counts), words seen, and the job's loss (double).
     """
     cdef TrainConfig c
-    init_config(&c, model, alpha, compute_loss, mem, <uint64_t>seed)
+    init_config(&c, model, alpha, compute_loss, mem, <uint64_t>seed, frozen=infer_into is not None)
     cdef int docs = doc_tags is not None
     if docs and c.docs == NULL:
         raise TypeError("doc_tags needs a Doc2Vec model")
     infer_lockf = np.ones(1, dtype=np.float32)   # held here: the config points into it
     if infer_into is not None:
         bind_docs(&c, infer_into, infer_lockf)
-        c.learn_words = c.learn_hidden = 0
         c.train_words = 0
     cdef Py_ssize_t n_rows = 0, n_tags = 0, n_tag = 0
     if docs:

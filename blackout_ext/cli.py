@@ -103,7 +103,9 @@ def build_parser():
     _add_training_options(compare, epochs=3)
 
     train = sub.add_parser("train", parents=[common], help="train one model")
-    train.add_argument("corpus", nargs="?", default=None, help="as for compare")
+    train.add_argument("corpus", nargs="?", default=None,
+                       help="a text file, one sentence per line, plain, .gz or .bz2, or a URL (default, with no "
+                            "--corpus-file either: the embedded WordNet glosses, 1.77M tokens)")
     train.add_argument("--corpus-file", default=None, help="an uncompressed file, read by the workers directly")
     train.add_argument("--loss", default="blackout", help=f"one of {', '.join(LOSSES)} (default blackout)")
     train.add_argument("--nce-normalizer", default="fixed", choices=("fixed", "learned"))
@@ -161,6 +163,8 @@ def _cmd_train(args):
         raise _CliError(f"unknown loss {args.loss!r}; choose from {', '.join(LOSSES)}")
     if args.corpus and args.corpus_file:
         raise _CliError("give either a corpus or --corpus-file, not both")
+    if args.corpus_file and os.path.isdir(args.corpus_file):
+        raise _CliError(f"--corpus-file {args.corpus_file} is a folder, not a file")
     if args.corpus_file and not os.path.isfile(args.corpus_file):
         raise _CliError(f"corpus file not found: {args.corpus_file}")
     params = dict(_training_params(args), nce_normalizer=args.nce_normalizer, compute_loss=True)
@@ -186,22 +190,38 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    from blackout_ext.compare import as_documents, load_sentences, quality_scores
+    from blackout_ext.compare import COVERAGE, as_documents, load_sentences, quality_scores
 
     if not os.path.isfile(args.model):
         raise _CliError(f"model not found: {args.model}")
     model = _load_model(args.model)
     print(model)
     scores = quality_scores(model.wv)
-    for name, count, unit in (("simlex999", "simlex999_pairs", "pairs"), ("wordsim353", "wordsim353_pairs", "pairs"),
-                              ("analogy_accuracy", "analogy_questions", "questions")):
-        print(f"{name}: {scores[name]:.4f} (on {scores[count]} {unit} in the vocabulary)")
+    for name, (count, least) in COVERAGE.items():
+        unit = "questions" if name == "analogy_accuracy" else "pairs"
+        value = scores[name] if scores[count] >= least and scores[name] == scores[name] else None
+        figure = "n/a" if value is None else f"{value:.4f}"
+        print(f"{name}: {figure} (on {scores[count]} {unit} in the vocabulary; fewer than {least} print as n/a)")
     if args.heldout:
         heldout = load_sentences(args.heldout)
         if model.input_kind == "documents":
             heldout = [doc._replace(tags=[]) for doc in as_documents(heldout)]   # vectors inferred
         result = model.evaluate_log_likelihood(heldout)
         print(f"held-out perplexity: {result.perplexity:.2f} over {result.n_predictions} predictions")
+
+
+def _check_values(args):
+    """Refuse impossible training values before any corpus is read, as the models would."""
+    from blackout_ext.output_layer import check_ns_exponent, check_training_values
+
+    check_training_values(args.alpha, 0.0, args.workers, args.sg, args.cbow_mean)
+    check_ns_exponent(args.ns_exponent)
+    for name, least in (("size", 1), ("window", 1), ("epochs", 1), ("min_count", 0)):
+        value = getattr(args, name)
+        if value is not None and value < least:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= {least}, got {value}")
+    if not 0.0 <= args.sample < 1.0:   # NaN fails too
+        raise ValueError(f"--sample must be in [0, 1), got {args.sample}")
 
 
 def main(argv=None):
@@ -213,6 +233,8 @@ def main(argv=None):
         logging.getLogger("gensim").setLevel(logging.WARNING)
     command = {"compare": _cmd_compare, "train": _cmd_train, "evaluate": _cmd_evaluate}[args.command]
     try:
+        if args.command != "evaluate":
+            _check_values(args)
         command(args)
     except (_CliError, FileNotFoundError, ValueError, RuntimeError, OSError, TypeError) as err:
         message = str(err) or type(err).__name__

@@ -5,6 +5,7 @@ Used by ``examples/compare_modes.py`` and ``python -m blackout_ext compare``.
 import csv
 import json
 import logging
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -237,7 +238,7 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
 
 TABLE_COLUMNS = [
     ("mode", "label", "{}"), ("train s", "train_seconds", "{:.2f}"), ("words/s", "words_per_second", "{:.0f}"),
-    ("vs ns", "speed_vs_ns", "{:.3g}x"), ("final loss", "final_epoch_loss", "{:.4g}"),
+    ("vs ns", "speed_vs_ns", "{:.3g}x"), ("own loss", "final_epoch_loss", "{:.4g}"),
     ("perplexity", "heldout_perplexity", "{:.1f}"), ("simlex999", "simlex999", "{:.3f}"),
     ("wordsim353", "wordsim353", "{:.3f}"), ("analogy", "analogy_accuracy", "{:.3f}"),
 ]
@@ -290,10 +291,17 @@ def coverage_note(result):
             f"(a figure on fewer than {MIN_PAIRS} pairs or {MIN_QUESTIONS} questions prints as n/a)")
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path, write):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
     try:
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes it 0600; the file follows the umask, as the plots do
         with os.fdopen(fd, "w", newline="") as fout:
             write(fout)
         os.replace(tmp, path)
@@ -335,7 +343,8 @@ def write_results(results, out_dir, plots=True, settings=None):
     _atomic_write(csv_path, write_csv)
     written.append(csv_path)
     json_path = os.path.join(out_dir, "comparison.json")
-    _atomic_write(json_path, lambda fout: json.dump([asdict(r) for r in results], fout, indent=2))
+    _atomic_write(json_path, lambda fout: json.dump([json_safe(asdict(r)) for r in results], fout, indent=2,
+                                                    allow_nan=False))
     written.append(json_path)
     figures = _plot(results, out_dir) if plots else []
     written.extend(figures)
@@ -343,6 +352,17 @@ def write_results(results, out_dir, plots=True, settings=None):
     _atomic_write(report_path, lambda fout: fout.write(report(results, settings or {}, figures)))
     written.append(report_path)
     return written
+
+
+def json_safe(value):
+    """`value` with every NaN or infinite float replaced by None (``null``): strict JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _machine():
@@ -379,6 +399,9 @@ def report(results, settings, figures=()):
         lines += [f"The full softmax costs O(|V| d) per prediction, so `{r.mode}` trained on the first "
                   f"{r.corpus_fraction:.1%} of the sentences only, over the same vocabulary: its speed compares "
                   "with the others, its quality does not.", ""]
+    lines += [OWN_LOSS_NOTE, ""]
+    if any(r.mode == "ns" for r in results) and not any(r.refind_rate == r.refind_rate for r in results):
+        lines += [NS_PERPLEXITY_NOTE, ""]
     columns = table_columns(results)
     header = [title for title, _, _ in columns]
     lines.append("| " + " | ".join(header) + " |")
@@ -394,6 +417,16 @@ def report(results, settings, figures=()):
     return "\n".join(lines)
 
 
+OWN_LOSS_NOTE = (
+    "\"own loss\" is the last epoch's training loss of each mode's own objective (negative sampling, NCE, "
+    "sampled softmax, BlackOut, the exact softmax, hierarchical softmax): the objectives differ, so the column "
+    "compares a mode with itself across runs, never with another mode. Perplexity is the one figure of fit "
+    "that all modes share.")
+NS_PERPLEXITY_NOTE = (
+    "Negative sampling (`ns`) does not train a normalised model: its scores are not log-probabilities, so its "
+    "perplexity (of the softmax over its scores, as for every mode) is far higher than the others' although its "
+    "vectors can be as good.")
+
 LOSS_PLOT_NOTE = (
     "Each mode's loss is its own objective (negative sampling, NCE, sampled softmax, BlackOut, the exact "
     "softmax, hierarchical softmax), summed over an epoch and divided by its first epoch's: the curves show "
@@ -405,6 +438,13 @@ LOSS_PLOT_NOTE = (
     "bias), so their first epoch is already low.")
 
 _MARKERS = "osD^vP*Xhp<>"
+EMPTY_PANEL_NOTE = {
+    "heldout_perplexity": "n/a: no held-out text",
+    "simlex999": f"n/a: fewer than {MIN_PAIRS} of simlex999's pairs\nare in the vocabulary",
+    "wordsim353": f"n/a: fewer than {MIN_PAIRS} of wordsim353's pairs\nare in the vocabulary",
+    "analogy_accuracy": f"n/a: fewer than {MIN_QUESTIONS} analogy questions\nare in the vocabulary",
+}
+"""What an empty quality panel says instead of its points."""
 
 
 def _plot(results, out_dir):
@@ -442,11 +482,17 @@ def _plot(results, out_dir):
               ("analogy_accuracy", "analogy accuracy (higher is better)", False)]
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     for ax, (attr, title, log_y) in zip(axes.flat, panels):
+        drawn = 0
         for r in results:
             value = getattr(r, attr) if attr not in COVERAGE else meaningful(r, attr)
             if value is None or value != value:
                 continue
             ax.scatter(r.train_seconds, value, s=60, label=r.label, **style[r.label])
+            drawn += 1
+        if not drawn:
+            ax.text(0.5, 0.5, EMPTY_PANEL_NOTE.get(attr, "n/a"), ha="center", va="center", transform=ax.transAxes,
+                    fontsize=9, wrap=True)
+            log_y = False
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())

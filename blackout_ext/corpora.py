@@ -96,10 +96,19 @@ def load_sentences(path, limit=None):
     ------
     FileNotFoundError
         If `path` is a local path that does not exist.
+    ValueError
+        If `path` is a folder.
+    OSError
+        If the file is truncated (a ``.gz`` or ``.bz2`` that ends early) or cannot be read.
     """
     if "://" not in path and not os.path.exists(path):
         raise FileNotFoundError(f"corpus not found: {path}")
+    if "://" not in path and os.path.isdir(path):
+        raise ValueError(f"corpus {path} is a folder, not a file")
     reader = LineSentence(path, limit=limit)
-    sentences = [s for s in reader if s]
+    try:
+        sentences = [s for s in reader if s]
+    except EOFError as err:   # a truncated .gz or .bz2
+        raise OSError(f"corpus {path} is truncated: {err}") from err
     reader.warn_invalid()
     return sentences

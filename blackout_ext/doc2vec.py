@@ -25,6 +25,7 @@ Examples
 """
 import logging
 
+import numpy as np
 from gensim.models import doc2vec as gensim_doc2vec
 from gensim.models.keyedvectors import pseudorandom_weak_vector
 
@@ -32,6 +33,41 @@ from blackout_ext import _inner
 from blackout_ext.output_layer import OutputLayerMixin, named_arrays
 
 logger = logging.getLogger(__name__)
+
+
+def document_tags(dv):
+    """The tags of `dv` as ``(keys, counts)``: its keys in row order (integer tags are their own row)
+    and each string tag's ``(word_count, doc_count)``."""
+    keys = list(dv.index_to_key)
+    word_counts, doc_counts = dv.expandos.get('word_count'), dv.expandos.get('doc_count')
+    counts = {key: (int(word_counts[i]), int(doc_counts[i])) for i, key in enumerate(keys)
+              if word_counts is not None and not isinstance(key, (int, np.integer))}
+    return keys, counts
+
+
+def merge_document_tags(dv, before, scanned):
+    """Set `dv`'s tags to those of `before` followed by the new ones of `scanned` (both from
+    :func:`document_tags`): a known tag keeps its row and adds its counts."""
+    keys, counts = before
+    new_keys, new_counts = scanned
+    merged, rows = list(keys), {key: i for i, key in enumerate(keys) if not isinstance(key, (int, np.integer))}
+    top_int = max((key for key in new_keys if isinstance(key, (int, np.integer))), default=-1)
+    if top_int >= len(merged):
+        if rows:
+            raise ValueError(f"integer document tag {top_int} has no row: the model has {len(merged)} document "
+                             "vectors and string tags, so an integer tag would take another document's row")
+        merged.extend(range(len(merged), top_int + 1))
+    for key in new_keys:
+        if not isinstance(key, (int, np.integer)) and key not in rows:
+            rows[key] = len(merged)
+            merged.append(key)
+    dv.index_to_key = merged
+    dv.key_to_index = rows
+    for key, (word_count, doc_count) in new_counts.items():
+        old_words, old_docs = counts.get(key, (0, 0))
+        dv.set_vecattr(key, 'word_count', old_words + word_count)
+        dv.set_vecattr(key, 'doc_count', old_docs + doc_count)
+    dv.allocate_vecattrs()
 
 
 class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
@@ -78,8 +114,10 @@ class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
         when the context is summed).
         """
         sg = (1 + dm) % 2
-        hs, negative = self._init_output_layer(loss, hs, negative, nce_normalizer, False, output_bias,
-                                               ns_exponent, sg, window, vector_size)
+        hs, negative = self._init_output_layer(
+            loss, hs, negative, nce_normalizer, False, output_bias, ns_exponent, sg, window, vector_size,
+            alpha=kwargs.get('alpha', 0.025), min_alpha=kwargs.get('min_alpha', 0.0001),
+            workers=kwargs.get('workers', 3), cbow_mean=kwargs.get('cbow_mean', 1 if dm_mean is None else dm_mean))
         if self.uses_own_kernels and dm and dm_concat:
             raise ValueError(f"dm_concat=1 is not supported with loss={self.loss!r}: use dm_concat=0 (PV-DM by "
                              "sum or mean), dm=0 (PV-DBOW), or gensim's loss='ns' or 'hs'")
@@ -95,16 +133,43 @@ class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
     # gensim's own: documents are TaggedDocuments, and a corpus_file's lines are tagged by number
     scan_vocab = gensim_doc2vec.Doc2Vec.scan_vocab
 
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Build the vocabulary and the document tags, as gensim does.
+
+        With ``update=True`` the tags of the new documents are added to the model's: a tag it
+        knows keeps its vector (and its counts grow), a new string tag gets a new vector, and an
+        integer tag is the row of that number, as gensim reads it. gensim's own replaces the
+        string tags, so that a new tag and the first old one share row 0.
+
+        Raises
+        ------
+        ValueError
+            If an update brings integer tags past the model's rows while it also has string tags
+            (they would take the rows of other documents).
+        """
+        self._tags_before_update = document_tags(self.dv) if update else None
+        try:
+            return super().build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file, update=update,
+                                       progress_per=progress_per, keep_raw_vocab=keep_raw_vocab,
+                                       trim_rule=trim_rule, **kwargs)
+        finally:
+            del self._tags_before_update
+
     def _scan_vocab(self, corpus_iterable, progress_per, trim_rule):
         # gensim's, with a clear error for documents that are not TaggedDocuments (gensim's is an
-        # AttributeError: 'list' object has no attribute 'words')
+        # AttributeError: 'list' object has no attribute 'words'), and an update that adds tags
         def checked(documents):
             for document in documents:
                 if not (hasattr(document, 'words') and hasattr(document, 'tags')):
                     raise TypeError(f"Doc2Vec documents must be TaggedDocument(words, tags), got a "
                                     f"{type(document).__name__}: {str(document)[:60]!r}")
                 yield document
-        return super()._scan_vocab(checked(corpus_iterable), progress_per, trim_rule)
+        before = getattr(self, '_tags_before_update', None)
+        result = super()._scan_vocab(checked(corpus_iterable), progress_per, trim_rule)
+        if before is not None:
+            merge_document_tags(self.dv, before, document_tags(self.dv))
+        return result
 
     def _kernel_job(self, job):
         dv = self.dv

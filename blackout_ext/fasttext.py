@@ -79,7 +79,8 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
         ``shared_samples`` is a Word2Vec option only.
         """
         hs, negative = self._init_output_layer(loss, hs, negative, nce_normalizer, False, output_bias,
-                                               ns_exponent, sg, window, vector_size)
+                                               ns_exponent, sg, window, vector_size, alpha=alpha,
+                                               min_alpha=min_alpha, workers=workers, cbow_mean=cbow_mean)
         super().__init__(
             sentences=None, corpus_file=None, sg=sg, hs=hs, vector_size=vector_size, alpha=alpha, window=window,
             min_count=min_count, max_vocab_size=max_vocab_size, word_ngrams=word_ngrams, sample=sample, seed=seed,

@@ -107,6 +107,47 @@ def check_ns_exponent(ns_exponent):
     return value
 
 
+_LARGE_ALPHA = 1.0
+"""A learning rate above this logs a warning: word2vec's rates are 0.01-0.1, and 1e6 gives vectors of 1e12."""
+
+
+def check_training_values(alpha, min_alpha, workers, sg, cbow_mean):
+    """Refuse values that gensim accepts silently and then trains nothing, or garbage, with.
+
+    Raises
+    ------
+    ValueError
+        If `alpha` or `min_alpha` is not a finite number >= 0, `workers` is not an integer >= 1,
+        or `sg` or `cbow_mean` is not 0 or 1. Each message names the parameter.
+    """
+    for name, value in (("alpha", alpha), ("min_alpha", min_alpha)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}") from None
+        if not (math.isfinite(number) and number >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if not isinstance(workers, numbers.Integral) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    for name, value in (("sg", sg), ("cbow_mean", cbow_mean)):
+        if value not in (0, 1):
+            raise ValueError(f"{name} must be 0 or 1, got {value!r}")
+    if float(alpha) > _LARGE_ALPHA:
+        logger.warning("alpha=%g is far above word2vec's usual 0.01-0.1: training will probably diverge "
+                       "(the kernels clamp weights at +-%g)", float(alpha), _WEIGHT_LIMIT)
+
+
+def check_noise_overflow(counts, ns_exponent):
+    """Refuse an `ns_exponent` for which ``count ** ns_exponent`` summed over the vocabulary overflows
+    float64, as gensim's ``cum_table`` computes it (it fails deep inside with a NaN otherwise)."""
+    if not len(counts):
+        return
+    log_largest = float(ns_exponent) * math.log(max(float(np.max(counts)), 1.0)) + math.log(len(counts))
+    if log_largest >= math.log(np.finfo(np.float64).max):
+        raise ValueError(f"ns_exponent={ns_exponent!r} is too large for this vocabulary: count ** ns_exponent "
+                         f"overflows (the largest count is {int(np.max(counts))}); use a value such as 0.75")
+
+
 def check_shared_samples(shared_samples, loss, sg):
     """Refuse `shared_samples` where it has no meaning: only sampled losses in skip-gram draw per pair."""
     if not isinstance(shared_samples, (bool, np.bool_)):
@@ -165,6 +206,28 @@ def noise_log_probabilities(counts, ns_exponent):
     return log_weights - (top + np.log(np.exp(log_weights - top).sum()))
 
 
+def corpus_file_path(corpus_file):
+    """`corpus_file` as the ``str`` gensim's readers take (a :class:`pathlib.Path` too; None stays None).
+
+    Raises
+    ------
+    TypeError
+        If it is neither None, a str nor a path-like object.
+    ValueError
+        If it names a folder.
+    """
+    if corpus_file is None:
+        return None
+    if not isinstance(corpus_file, (str, os.PathLike)):
+        raise TypeError(f"corpus_file must be a path (str or os.PathLike), got {type(corpus_file).__name__}")
+    path = os.fspath(corpus_file)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if os.path.isdir(path):
+        raise ValueError(f"corpus_file {path!r} is a folder, not a file")
+    return path
+
+
 def written_zeros(array):
     """An array of zeros like `array`, with every page written (mapped) before it is returned."""
     out = np.empty_like(array)
@@ -196,6 +259,14 @@ def named_arrays(owner, prefix, names):
     return [(name, a) for name, a in arrays if isinstance(a, np.ndarray)]
 
 
+def model_kind(model):
+    """The gensim model class that `model` is, of those this package extends (gensim's ``Word2Vec``,
+    ``FastText`` and ``Doc2Vec``): the most derived one it is an instance of, or None."""
+    kinds = [sub.gensim_class for sub in OutputLayerMixin.__subclasses__()
+             if sub.gensim_class is not None and isinstance(model, sub.gensim_class)]
+    return max(kinds, key=lambda kind: len(kind.__mro__), default=None)
+
+
 class OutputLayerMixin:
     """What every model of this package adds to its gensim class: the new output layers.
 
@@ -209,8 +280,9 @@ class OutputLayerMixin:
     this package's kernels then train ``ns``/``hs`` too, the same way, and report their loss."""
 
     def _init_output_layer(self, loss, hs, negative, nce_normalizer, shared_samples, output_bias, ns_exponent,
-                           sg, window, vector_size):
-        """Check the output layer's parameters and set its attributes, before gensim's ``__init__``.
+                           sg, window, vector_size, alpha=0.025, min_alpha=0.0001, workers=3, cbow_mean=1):
+        """Check the output layer's parameters (and those gensim would take silently) and set the
+        output layer's attributes, before gensim's ``__init__``.
 
         Returns
         -------
@@ -219,6 +291,7 @@ class OutputLayerMixin:
         """
         self.loss, hs, negative = resolve_output_layer(loss, hs, negative, nce_normalizer)
         check_ns_exponent(ns_exponent)
+        check_training_values(alpha, min_alpha, workers, sg, cbow_mean)
         check_shared_samples(shared_samples, self.loss, sg)
         self.output_bias = check_output_bias(output_bias, self.loss)
         self.nce_normalizer = nce_normalizer
@@ -297,7 +370,14 @@ class OutputLayerMixin:
         return bool(spec and spec.learned_normalizer) and self.nce_normalizer == "learned"
 
     def make_cum_table(self, domain=2**31 - 1):
-        """Build gensim's ``cum_table``, then this package's noise tables (``log q``, alias table)."""
+        """Build gensim's ``cum_table``, then this package's noise tables (``log q``, alias table).
+
+        Raises
+        ------
+        ValueError
+            If ``count ** ns_exponent`` overflows for this vocabulary.
+        """
+        check_noise_overflow(self._vocab_counts(), self.ns_exponent)
         super().make_cum_table(domain=domain)
         if self.uses_own_kernels:
             self.build_noise_tables()
@@ -431,11 +511,14 @@ class OutputLayerMixin:
         """
         # gensim sets compute_loss from this call only after its sanity checks; which kernels
         # train (kernel_loss) depends on it, so it is set first, as gensim will set it
-        arguments = inspect.signature(super().train).bind_partial(*args, **kwargs).arguments
+        bound = inspect.signature(super().train).bind_partial(*args, **kwargs)
+        arguments = bound.arguments
         self.compute_loss = bool(arguments.get('compute_loss', arguments.get('kwargs', {}).get('compute_loss', False)))
+        if arguments.get('corpus_file') is not None:
+            arguments['corpus_file'] = corpus_file_path(arguments['corpus_file'])
         blas = single_threaded_blas() if self.dense_output else contextlib.nullcontext()
         with blas:
-            result = super().train(*args, **kwargs)
+            result = super().train(*bound.args, **bound.kwargs)
         # the output layer and wv.vectors (FastText's recomposed from every row it trained)
         watched = [getattr(self, name, None) for name in ('syn1neg', 'syn1', 'syn1neg_bias')] + [self.wv.vectors]
         if self.uses_own_kernels and _at_weight_limit(*[a for a in watched if isinstance(a, np.ndarray)]):
@@ -449,6 +532,7 @@ class OutputLayerMixin:
             raise RuntimeError(f"{self._empty_vocabulary_message()}: call build_vocab() on a corpus first")
         resolve_output_layer(self.loss, self.hs, self.negative, self.nce_normalizer)
         check_ns_exponent(self.ns_exponent)
+        check_training_values(self.alpha, self.min_alpha, self.workers, self.sg, self.cbow_mean)
         check_shared_samples(self.shared_samples, self.loss, self.sg)
         check_output_bias(self.output_bias, self.loss)
         super()._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words, **kwargs)
@@ -553,7 +637,7 @@ class OutputLayerMixin:
         An empty result (no word reaches `min_count`) is logged here, as gensim does; it is a
         clear :class:`RuntimeError` from :meth:`train`.
         """
-        super().build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file, update=update,
+        super().build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file_path(corpus_file), update=update,
                             progress_per=progress_per, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
         if not len(self.wv):
             logger.warning("%s; train() will fail", self._empty_vocabulary_message())
@@ -573,12 +657,16 @@ class OutputLayerMixin:
         if corpus_file is not None:
             from blackout_ext.corpora import LineSentence
 
-            corpus_iterable = reader = LineSentence(corpus_file)
+            corpus_iterable = reader = LineSentence(corpus_file_path(corpus_file))
         result = super().scan_vocab(corpus_iterable=corpus_iterable, progress_per=progress_per, workers=workers,
                                     trim_rule=trim_rule)
         if reader is not None:
             reader.warn_invalid()
         return result
+
+    def _check_corpus_sanity(self, corpus_iterable=None, corpus_file=None, passes=1):
+        super()._check_corpus_sanity(corpus_iterable=corpus_iterable, corpus_file=corpus_file_path(corpus_file),
+                                     passes=passes)
 
     def _vocab_hash(self):
         # keyed on the list and dict objects themselves (held here, so their ids cannot be
@@ -726,10 +814,11 @@ class OutputLayerMixin:
 
         Parameters
         ----------
-        fname : str
+        fname : str or os.PathLike
             Path to the saved file.
         mmap : str, optional
-            Memory-map the large arrays (``'r'``: read-only, for querying only).
+            Memory-map the large arrays (``'r'``: read-only, for querying; Doc2Vec's
+            ``infer_vector`` works on such a model too).
 
         Returns
         -------
@@ -741,8 +830,9 @@ class OutputLayerMixin:
         FileNotFoundError
             If the file, or one of its ``.npy`` arrays, is missing.
         AttributeError
-            If the file holds another kind of object (a saved ``KeyedVectors``, say), as gensim's
-            ``Word2Vec.load`` raises.
+            If the file holds another kind of object (a saved ``KeyedVectors``, or another of the
+            three models: ``FastText.load`` of a Word2Vec file, say), as gensim's ``Word2Vec.load``
+            raises for an object that is no Word2Vec.
         OSError
             If the file, or one of its ``.npy`` arrays, is truncated or not a saved object.
             Every message names the file.
@@ -751,10 +841,13 @@ class OutputLayerMixin:
         -----
         A saved model is a pickle, as in gensim: loading one can run code. Load only files you trust.
         """
+        fname = os.fspath(fname)
         model = persistence.load_checked(super().load, cls, fname, mmap=mmap)
-        if not isinstance(model, cls):
-            model = cls.from_gensim(model)
-        return model
+        if isinstance(model, cls):
+            return model
+        if model_kind(model) is not cls.gensim_class:
+            raise AttributeError(f"cannot load {fname} as {cls.__name__}: it holds a {type(model).__name__} model")
+        return cls.from_gensim(model)
 
     @classmethod
     def from_gensim(cls, model):

@@ -94,8 +94,14 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
         ------
         ValueError
             On an unknown `loss`, a contradictory `hs`/`negative`, a non-finite `ns_exponent`,
-            `shared_samples` with a loss or architecture it does not apply to, or
-            ``output_bias=True`` with gensim's ns or hs.
+            `shared_samples` with a loss or architecture it does not apply to,
+            ``output_bias=True`` with gensim's ns or hs; and, where gensim accepts them silently,
+            on an `alpha` or `min_alpha` that is NaN, infinite or negative, ``workers < 1``, or
+            `sg` or `cbow_mean` outside {0, 1} (each message names the parameter). An
+            `ns_exponent` whose noise distribution overflows for the vocabulary is refused by
+            :meth:`build_vocab`. ``alpha > 1`` logs a warning.
+        TypeError
+            If `corpus_file` is not a path (``str`` or :class:`os.PathLike`).
 
         Notes
         -----
@@ -123,7 +129,8 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
 
         """
         hs, negative = self._init_output_layer(loss, hs, negative, nce_normalizer, shared_samples, output_bias,
-                                               ns_exponent, sg, window, vector_size)
+                                               ns_exponent, sg, window, vector_size, alpha=alpha,
+                                               min_alpha=min_alpha, workers=workers, cbow_mean=cbow_mean)
         super().__init__(
             sentences=sentences, corpus_file=corpus_file, vector_size=vector_size, alpha=alpha, window=window,
             min_count=min_count, max_vocab_size=max_vocab_size, sample=sample, seed=seed, workers=workers,
