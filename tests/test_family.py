@@ -559,3 +559,52 @@ def test_doc2vec_update_vocabulary_adds_document_vectors(loss, lee_documents):
     model.dv.vectors = model.dv.vectors[:250]   # a broken model is refused, not trained
     with pytest.raises(RuntimeError, match="300 tags but 250 vectors"):
         model.train(lee_documents[200:], total_examples=100, epochs=1)
+
+
+@pytest.mark.parametrize("loss", [None, "blackout"])
+def test_doc2vec_update_with_string_tags_adds_them(loss, lee_documents):
+    # gensim's scan replaces the string tags with the new ones: len(dv) fell from 300 to 1, and
+    # "newtag" and "d0" both mapped to row 0, so training on "newtag" overwrote d0's vector
+    documents = [TaggedDocument(doc.words, [f"d{doc.tags[0]}"]) for doc in lee_documents]
+    model = Doc2Vec(documents, loss=loss, dm=0, vector_size=16, min_count=2, workers=1, epochs=3)
+    before = {tag: model.dv[tag].copy() for tag in ("d0", "d5", "d299")}
+    new = [TaggedDocument(documents[0].words, ["newtag"]), TaggedDocument(documents[7].words, ["d7", "extra"])]
+    model.build_vocab(new, update=True)
+    assert len(model.dv) == 302 and model.dv.vectors.shape == (302, 16)
+    assert (model.dv.get_index("newtag"), model.dv.get_index("extra")) == (300, 301)
+    assert [model.dv.get_index(f"d{i}") for i in range(300)] == list(range(300))
+    assert model.dv.get_vecattr("d7", "doc_count") == 2
+    assert model.dv.get_vecattr("newtag", "word_count") == len(documents[0].words)
+    model.train(new, total_examples=len(new), epochs=3)
+    for tag, vector in before.items():
+        np.testing.assert_array_equal(model.dv[tag], vector)    # not overwritten by the new documents
+    assert not np.array_equal(model.dv["newtag"], model.dv["d0"])
+    assert {key for key, _ in model.dv.most_similar("d5", topn=len(model.dv))} == set(model.dv.index_to_key) - {"d5"}
+
+
+def test_doc2vec_update_with_integer_tags_past_string_tags_is_refused(lee_documents):
+    documents = [TaggedDocument(doc.words, [f"d{doc.tags[0]}"]) for doc in lee_documents[:50]]
+    model = Doc2Vec(documents, loss="nce", dm=0, vector_size=8, min_count=2, workers=1, epochs=1)
+    with pytest.raises(ValueError, match="integer document tag 80 has no row: the model has 50 document vectors"):
+        model.build_vocab([TaggedDocument(documents[0].words, [80])], update=True)
+
+
+@pytest.mark.parametrize("loss, extra", [("blackout", {}), ("nce", {}), ("softmax", {}), ("ns", dict(compute_loss=True)),
+                                         ("hs", dict(compute_loss=True))])
+def test_doc2vec_infers_on_a_read_only_model(tmp_path, lee_documents, loss, extra):
+    """Inference holds the words and the output layer fixed, so mmap='r' is enough (it was
+    'ValueError: syn1neg is read-only' with every kernel of this package)."""
+    model = Doc2Vec(lee_documents[:100], loss=loss, dm=0, vector_size=16, min_count=2, workers=1, epochs=3,
+                    **extra)
+    path = str(tmp_path / "model")
+    model.save(path, sep_limit=0)
+    mapped = Doc2Vec.load(path, mmap='r')
+    assert not mapped.wv.vectors.flags.writeable and not mapped.dv.vectors.flags.writeable
+    assert mapped.kernel_loss is not None
+    words = lee_documents[120].words
+    np.testing.assert_allclose(mapped.infer_vector(words), Doc2Vec.load(path).infer_vector(words), rtol=1e-5,
+                               atol=1e-6)
+    heldout = [TaggedDocument(doc.words, ["unseen"]) for doc in lee_documents[120:125]]
+    mapped = Doc2Vec.load(path, mmap='r')   # its RNG as saved, as the other's
+    assert mapped.evaluate_log_likelihood(heldout).perplexity == pytest.approx(
+        Doc2Vec.load(path).evaluate_log_likelihood(heldout).perplexity, rel=1e-5)
