@@ -41,8 +41,16 @@ def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
     # 40 short documents cover few evaluation pairs: the figures print as n/a, with the counts
     assert "n/a" in proc.stdout and "in the vocabulary: simlex999 " in proc.stdout
     assert all(int(r["simlex999_pairs"]) < 100 for r in rows)
-    data = json.load(open(out / "comparison.json"))
+    def no_constant(name):
+        raise AssertionError(f"comparison.json holds {name}, which strict JSON parsers reject")
+    data = json.loads((out / "comparison.json").read_text(), parse_constant=no_constant)
     assert len(data) == len(LOSSES) and all(len(r["epoch_losses"]) == 2 for r in data)
+    assert all(r["refind_rate"] is None for r in data)   # not a Doc2Vec run: null, not NaN
+    # every file follows the umask, as the plots do (mkstemp made the others 0600)
+    umask = os.umask(0)
+    os.umask(umask)
+    modes = {name: os.stat(out / name).st_mode & 0o777 for name in os.listdir(out)}
+    assert set(modes.values()) == {0o666 & ~umask}, modes
     for name in ("loss_per_epoch.png", "quality_vs_time.png"):
         with open(out / name, "rb") as fin:
             assert fin.read(8) == PNG_MAGIC
@@ -50,6 +58,8 @@ def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
     report = (out / "report.md").read_text()
     assert "![quality_vs_time.png](quality_vs_time.png)" in report and "| mode |" in report
     assert "trained on the first 50.0% of the sentences" in report and "gensim " in report
+    assert "| own loss |" in report and "compares a mode with itself across runs, never with another" in report
+    assert "Negative sampling (`ns`) does not train a normalised model" in report
 
 
 def test_train_then_evaluate(tmp_path, tiny_corpus):
@@ -73,12 +83,63 @@ def test_train_then_evaluate(tmp_path, tiny_corpus):
     (["evaluate", "nope.model"], "model not found: nope.model"),
     (["train", "--negative", "0", "--loss", "nce"], "negative >= 1"),
     (["train", "--shared-samples", "--sg", "0"], "skip-gram (sg=1) only"),
+    (["train", "--workers", "0"], "workers must be an integer >= 1, got 0"),
+    (["compare", "--workers", "0"], "workers must be an integer >= 1, got 0"),
+    (["train", "--alpha", "nan"], "alpha must be a finite number >= 0, got nan"),
+    (["compare", "--alpha", "-1"], "alpha must be a finite number >= 0, got -1.0"),
+    (["train", "--sample", "nan"], "--sample must be in [0, 1), got nan"),
+    (["train", "--ns-exponent", "inf"], "ns_exponent must be a finite number"),
+    (["train", "--size", "0"], "--size must be >= 1, got 0"),
+    (["train", "--corpus-file", "."], "--corpus-file . is a folder, not a file"),
+    (["train", "."], "corpus . is a folder, not a file"),
 ])
 def test_bad_arguments_give_one_line(tmp_path, args, message):
     proc = run(["-m", "blackout_ext"] + args + ["--quiet"], cwd=tmp_path)
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def truncated_corpus(tmp_path_factory, lee_corpus):
+    path = write_lines(tmp_path_factory.mktemp("cut") / "whole.txt.gz", lee_corpus[:200], gzip.open)
+    data = open(path, "rb").read()
+    cut = os.path.join(os.path.dirname(path), "cut.txt.gz")
+    with open(cut, "wb") as fout:
+        fout.write(data[:len(data) // 2])
+    return cut
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "evaluate"])
+def test_a_truncated_gz_is_one_line(tmp_path, tiny_corpus, truncated_corpus, command):
+    if command == "evaluate":
+        proc = run(["-m", "blackout_ext", "train", tiny_corpus, "--size", "8", "--epochs", "1", "--min-count", "2",
+                    "--save", "m.model", "--quiet"], cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        args = ["evaluate", "m.model", "--heldout", truncated_corpus]
+    else:
+        args = [command, truncated_corpus, "--size", "8"]
+    proc = run(["-m", "blackout_ext"] + args + ["--quiet"], cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"corpus {truncated_corpus} is truncated" in lines[0]
+
+
+def test_train_help_names_the_default_corpus(tmp_path):
+    proc = run(["-m", "blackout_ext", "train", "--help"], cwd=tmp_path)
+    assert proc.returncode == 0 and "the embedded WordNet glosses" in " ".join(proc.stdout.split())
+
+
+def test_evaluate_prints_na_below_the_comparisons_counts(tmp_path, tiny_corpus):
+    """evaluate and compare use one rule: a figure on fewer than 100 pairs (300 questions) is n/a."""
+    proc = run(["-m", "blackout_ext", "train", tiny_corpus, "--size", "8", "--epochs", "1", "--min-count", "2",
+                "--save", "m.model", "--quiet"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    proc = run(["-m", "blackout_ext", "evaluate", "m.model", "--quiet"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split(":")[0]: line for line in proc.stdout.splitlines() if ": " in line}
+    for name in ("simlex999", "wordsim353", "analogy_accuracy"):
+        assert lines[name].startswith(f"{name}: n/a (on "), lines[name]
 
 
 def test_vocab_scaling_example(tmp_path):
