@@ -37,6 +37,7 @@ def run(command, **kwargs):
     return completed.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get(INSIDE)), reason="this is the gensim 4.3 run itself")
 def test_gensim_facing_tests_pass_under_gensim_4_3(tmp_path):
     venv = environment_folder()

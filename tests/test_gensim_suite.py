@@ -97,6 +97,7 @@ def gensim_runs(tmp_path_factory):
     return {s[0]: (s[1], finish_gensim_module(s)) for s in started}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filename", sorted(EXTENSIONS))
 def test_gensim_suite_passes_with_the_subclass(filename, gensim_runs):
     folder, (outcomes, output) = gensim_runs[filename]
