@@ -259,6 +259,30 @@ def named_arrays(owner, prefix, names):
     return [(name, a) for name, a in arrays if isinstance(a, np.ndarray)]
 
 
+class _UntilStopped:
+    """A training callback as gensim's loop calls it, until the model's ``stop_training`` is set:
+    from then on the epochs that train nothing reach it no more (its ``on_train_end`` still does)."""
+
+    def __init__(self, callback, model):
+        self.callback, self.model, self.skipping = callback, model, False
+
+    def __getattr__(self, name):
+        return getattr(self.callback, name)
+
+    def on_epoch_begin(self, model):
+        self.skipping = bool(getattr(model, 'stop_training', False))
+        if not self.skipping:
+            self.callback.on_epoch_begin(model)
+
+    def on_epoch_end(self, model):
+        if not self.skipping:
+            self.callback.on_epoch_end(model)
+
+    def on_progress(self, model, raw_words):
+        if not self.skipping and hasattr(self.callback, 'on_progress'):
+            self.callback.on_progress(model, raw_words)
+
+
 def model_kind(model):
     """The gensim model class that `model` is, of those this package extends (gensim's ``Word2Vec``,
     ``FastText`` and ``Doc2Vec``): the most derived one it is an instance of, or None."""
@@ -516,9 +540,20 @@ class OutputLayerMixin:
         self.compute_loss = bool(arguments.get('compute_loss', arguments.get('kwargs', {}).get('compute_loss', False)))
         if arguments.get('corpus_file') is not None:
             arguments['corpus_file'] = corpus_file_path(arguments['corpus_file'])
+        # a callback may set stop_training (EarlyStopping): the remaining epochs of gensim's loop
+        # then train nothing, and the callbacks hear no more of them
+        self.stop_training = False
+        callbacks = list(arguments.get('callbacks') or ())
+        if callbacks:
+            arguments['callbacks'] = [_UntilStopped(callback, self) for callback in callbacks]
         blas = single_threaded_blas() if self.dense_output else contextlib.nullcontext()
-        with blas:
-            result = super().train(*bound.args, **bound.kwargs)
+        try:
+            with blas:
+                result = super().train(*bound.args, **bound.kwargs)
+        finally:
+            if self.stop_training:
+                logger.info("training stopped early at a callback's request")
+            self.stop_training = False
         # the output layer and wv.vectors (FastText's recomposed from every row it trained)
         watched = [getattr(self, name, None) for name in ('syn1neg', 'syn1', 'syn1neg_bias')] + [self.wv.vectors]
         if self.uses_own_kernels and _at_weight_limit(*[a for a in watched if isinstance(a, np.ndarray)]):
@@ -682,6 +717,8 @@ class OutputLayerMixin:
     def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, total_examples=None, total_words=None,
                                 callbacks=(), **kwargs):
         """One epoch over `corpus_file`; this package's losses run :class:`~blackout_ext._epochs.FileEpoch`."""
+        if getattr(self, 'stop_training', False):
+            return 0, 0, 0
         if not self.uses_own_kernels:
             return super()._train_epoch_corpusfile(
                 corpus_file, cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words,
@@ -694,6 +731,8 @@ class OutputLayerMixin:
     def _train_epoch(self, data_iterable, cur_epoch=0, total_examples=None, total_words=None,
                      queue_factor=2, report_delay=1.0, callbacks=()):
         """One epoch over an iterable, as gensim's, made safe; see :class:`~blackout_ext._epochs.IterableEpoch`."""
+        if getattr(self, 'stop_training', False):
+            return 0, 0, 0
         if self.uses_own_kernels:
             self._vocab_hash()  # built here once, not by two workers at once
         epoch = _epochs.IterableEpoch(self, data_iterable, cur_epoch=cur_epoch, total_examples=total_examples,

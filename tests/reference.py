@@ -1,4 +1,4 @@
-"""A small NumPy reference of every new loss, written from the notes, independent of the kernels.
+"""A small NumPy reference of every new loss, written from docs/losses.md, independent of the kernels.
 
 Each function returns the loss ``-J`` of one prediction from the scores ``s`` of its
 candidates (target first) or, for the full softmax, of the whole vocabulary.
@@ -54,7 +54,7 @@ def numeric_gradient(f, x, eps=1e-6):
 
 
 def pair_update(syn1neg, h, cand, gammas, lr, bias=None):
-    """The update of the notes: neu1e from the rows as they were, then each row (and each
+    """The update of docs/losses.md: neu1e from the rows as they were, then each row (and each
     output bias b_w, if given) moves. Returns ``(syn1neg, neu1e, bias)`` in float64."""
     syn1neg = syn1neg.astype(np.float64)
     bias = None if bias is None else bias.astype(np.float64)
