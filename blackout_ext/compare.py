@@ -14,7 +14,7 @@ from timeit import default_timer
 from gensim.test.utils import datapath
 
 from blackout_ext import corpora
-from blackout_ext.callbacks import EpochLoss, ProgressBar
+from blackout_ext.callbacks import EpochLoss, Evaluation, ProgressBar
 from blackout_ext.evaluation import analogy_accuracy
 from blackout_ext.losses import GENSIM_LOSSES, LOSSES, SHARED_SAMPLE_LOSSES
 from blackout_ext.word2vec import Word2Vec
@@ -72,8 +72,12 @@ class ModeResult:
     analogy_questions: int = 0
     corpus_fraction: float = 1.0
     refind_rate: float = float("nan")
+    seconds_to_ns_quality: float = float("nan")
+    quality_at_ns_time: float = float("nan")
     epoch_losses: list = field(default_factory=list)
     epoch_seconds: list = field(default_factory=list)
+    curve: list = field(default_factory=list)
+    """The :class:`~blackout_ext.callbacks.Evaluation` records of each epoch's end."""
 
     @property
     def label(self):
@@ -211,7 +215,8 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         corpus = sentences[:max(1, int(round(len(sentences) * fraction)))] if fraction < 1.0 else sentences
         corpus_words = model._raw_word_count(corpus) if fraction < 1.0 else model.corpus_total_words
         recorder = EpochLoss()
-        callbacks = [recorder] + ([ProgressBar(model.epochs, desc=f"{mode:>16}")] if progress else [])
+        evaluation = Evaluation(heldout=heldout or None, quality=True)
+        callbacks = [recorder, evaluation] + ([ProgressBar(model.epochs, desc=f"{mode:>16}")] if progress else [])
         model.corpus_total_words = corpus_words  # what the progress bar counts
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
         # gensim's FastText and Doc2Vec kernels compute no loss; with compute_loss this package's
@@ -219,10 +224,11 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         gensim_baseline = model.reports_gensim_loss and mode in GENSIM_LOSSES
         model.train(corpus, total_examples=len(corpus), epochs=model.epochs, compute_loss=not gensim_baseline,
                     callbacks=callbacks)
-        seconds = default_timer() - start
+        seconds = default_timer() - start - evaluation.eval_seconds   # the evaluations' own time left out
         speed = corpus_words * model.epochs / seconds
         ns_speed = ns_speed or speed
-        perplexity = model.evaluate_log_likelihood(heldout).perplexity if heldout else float("nan")
+        final = evaluation.records[-1]
+        perplexity = final.get("perplexity", float("nan"))
         extra = dict(refind_rate=refind_rate(model, corpus)) if kind == "doc2vec" else {}
         results.append(ModeResult(
             mode=mode, train_seconds=seconds, words_per_second=speed, speed_vs_ns=speed / ns_speed,
@@ -230,10 +236,43 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
             else float("nan"),
             heldout_perplexity=perplexity,
             epoch_losses=[] if gensim_baseline else [float(x) for x in recorder.per_epoch],
-            epoch_seconds=recorder.seconds, corpus_fraction=fraction,
-            **quality_scores(model.wv), **extra))
+            epoch_seconds=recorder.seconds, corpus_fraction=fraction, curve=evaluation.records,
+            **{name: final[name] for name in QUALITY_FIELDS}, **extra))
         logger.info("%s: %.1fs, %.0f words/s, perplexity %.1f", mode, seconds, speed, perplexity)
+    add_time_to_quality(results)
     return results
+
+
+QUALITY_FIELDS = ("simlex999", "wordsim353", "analogy_accuracy", "simlex999_pairs", "wordsim353_pairs",
+                  "analogy_questions")
+
+
+def relative_quality(record, reference):
+    """The mean over the quality sets of (`record`'s score / `reference`'s), on the sets where the
+    reference's figure is meaningful (:func:`meaningful`); None if there is none.
+
+    Both are dicts (or :class:`ModeResult`\\ s as dicts) with the fields of :func:`quality_scores`.
+    """
+    ratios = []
+    for metric, (count, least) in COVERAGE.items():
+        base, value = reference[metric], record[metric]
+        if reference[count] >= least and base == base and base > 0 and value == value:
+            ratios.append(value / base)
+    return sum(ratios) / len(ratios) if ratios else None
+
+
+def add_time_to_quality(results):
+    """Set each result's ``seconds_to_ns_quality`` (the training time of its first evaluation whose
+    :func:`relative_quality` to ns's final figures is >= 1) and ``quality_at_ns_time`` (its relative
+    quality at the last evaluation within ns's training time); nan where the quality sets are n/a."""
+    reference = asdict(results[0])
+    budget = results[0].train_seconds
+    for result in results:
+        qualities = [(record["train_seconds"], relative_quality(record, reference)) for record in result.curve]
+        reached = [seconds for seconds, q in qualities if q is not None and q >= 1.0]
+        result.seconds_to_ns_quality = reached[0] if reached else float("nan")
+        within = [q for seconds, q in qualities if q is not None and seconds <= budget]
+        result.quality_at_ns_time = within[-1] if within else float("nan")
 
 
 TABLE_COLUMNS = [
@@ -241,6 +280,7 @@ TABLE_COLUMNS = [
     ("vs ns", "speed_vs_ns", "{:.3g}x"), ("own loss", "final_epoch_loss", "{:.4g}"),
     ("perplexity", "heldout_perplexity", "{:.1f}"), ("simlex999", "simlex999", "{:.3f}"),
     ("wordsim353", "wordsim353", "{:.3f}"), ("analogy", "analogy_accuracy", "{:.3f}"),
+    ("to ns quality s", "seconds_to_ns_quality", "{:.2f}"), ("Q at ns time", "quality_at_ns_time", "{:.3f}"),
 ]
 #: A quality figure and the count it was computed on, with the least count that makes it a figure.
 COVERAGE = {"simlex999": ("simlex999_pairs", MIN_PAIRS), "wordsim353": ("wordsim353_pairs", MIN_PAIRS),
@@ -266,6 +306,9 @@ def _cell(result, attr, fmt):
         return "n/a"
     if attr == "final_epoch_loss" and result.final_epoch_loss != result.final_epoch_loss:
         return "n/a"   # gensim's FastText and Doc2Vec kernels compute none
+    value = getattr(result, attr)
+    if isinstance(value, float) and value != value:
+        return "n/a"
     return fmt.format(getattr(result, attr))
 
 
@@ -332,7 +375,7 @@ def write_results(results, out_dir, plots=True, settings=None):
     os.makedirs(out_dir, exist_ok=True)
     written = []
     csv_path = os.path.join(out_dir, "comparison.csv")
-    scalar = [name for name in asdict(results[0]) if name not in ("epoch_losses", "epoch_seconds")]
+    scalar = [name for name in asdict(results[0]) if name not in ("epoch_losses", "epoch_seconds", "curve")]
 
     def write_csv(fout):
         writer = csv.DictWriter(fout, fieldnames=scalar)
@@ -399,7 +442,7 @@ def report(results, settings, figures=()):
         lines += [f"The full softmax costs O(|V| d) per prediction, so `{r.mode}` trained on the first "
                   f"{r.corpus_fraction:.1%} of the sentences only, over the same vocabulary: its speed compares "
                   "with the others, its quality does not.", ""]
-    lines += [OWN_LOSS_NOTE, ""]
+    lines += [TIME_TO_QUALITY_NOTE, "", OWN_LOSS_NOTE, ""]
     if any(r.mode == "ns" for r in results) and not any(r.refind_rate == r.refind_rate for r in results):
         lines += [NS_PERPLEXITY_NOTE, ""]
     columns = table_columns(results)
@@ -417,6 +460,13 @@ def report(results, settings, figures=()):
     return "\n".join(lines)
 
 
+TIME_TO_QUALITY_NOTE = (
+    "Every mode is evaluated at each epoch's end (the evaluations' own time is left out of the training "
+    "time). \"to ns quality s\" is the training time at the first evaluation whose quality Q, the mean over "
+    "simlex999, wordsim353 and analogies of (score / ns's final score, where ns's figure is not n/a), is at "
+    "least ns's final quality (Q = 1); \"Q at ns time\" is each mode's Q at its last evaluation within the "
+    "time ns trained. An evaluation within a run is taken while the learning rate is still high, so a run of "
+    "fewer epochs would score better at the same time: `benchmarks/bench_time_to_quality.py` measures that.")
 OWN_LOSS_NOTE = (
     "\"own loss\" is the last epoch's training loss of each mode's own objective (negative sampling, NCE, "
     "sampled softmax, BlackOut, the exact softmax, hierarchical softmax): the objectives differ, so the column "
@@ -438,8 +488,24 @@ LOSS_PLOT_NOTE = (
     "bias), so their first epoch is already low.")
 
 _MARKERS = "osD^vP*Xhp<>"
+def curve_points(result, metric):
+    """``(training seconds, value)`` of `result`'s evaluations for `metric`, where it is a figure:
+    the quality sets where they cover enough pairs or questions, the perplexity of every mode but ns."""
+    points = []
+    for record in result.curve:
+        value = record.get(metric)
+        if value is None or value != value:
+            continue
+        if metric in COVERAGE and record[COVERAGE[metric][0]] < COVERAGE[metric][1]:
+            continue
+        if metric == "perplexity" and result.mode == "ns":
+            continue
+        points.append((record["train_seconds"], value))
+    return points
+
+
 EMPTY_PANEL_NOTE = {
-    "heldout_perplexity": "n/a: no held-out text",
+    "perplexity": "n/a: no held-out text",
     "simlex999": f"n/a: fewer than {MIN_PAIRS} of simlex999's pairs\nare in the vocabulary",
     "wordsim353": f"n/a: fewer than {MIN_PAIRS} of wordsim353's pairs\nare in the vocabulary",
     "analogy_accuracy": f"n/a: fewer than {MIN_QUESTIONS} analogy questions\nare in the vocabulary",
@@ -451,7 +517,6 @@ def _plot(results, out_dir):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     paths = []
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -476,36 +541,31 @@ def _plot(results, out_dir):
     plt.close(fig)
     paths.append(path)
 
-    panels = [("heldout_perplexity", "held-out perplexity (lower is better)", True),
-              ("simlex999", "simlex999 Spearman (higher is better)", False),
-              ("wordsim353", "wordsim353 Spearman (higher is better)", False),
-              ("analogy_accuracy", "analogy accuracy (higher is better)", False)]
+    panels = [("perplexity", "held-out perplexity (lower is better)"),
+              ("simlex999", "simlex999 Spearman (higher is better)"),
+              ("wordsim353", "wordsim353 Spearman (higher is better)"),
+              ("analogy_accuracy", "analogy accuracy (higher is better)")]
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
-    for ax, (attr, title, log_y) in zip(axes.flat, panels):
+    for ax, (metric, title) in zip(axes.flat, panels):
         drawn = 0
         for r in results:
-            value = getattr(r, attr) if attr not in COVERAGE else meaningful(r, attr)
-            if value is None or value != value:
+            points = curve_points(r, metric)
+            if not points:
                 continue
-            ax.scatter(r.train_seconds, value, s=60, label=r.label, **style[r.label])
+            ax.plot([x for x, _ in points], [y for _, y in points], label=r.label, **style[r.label])
             drawn += 1
         if not drawn:
-            ax.text(0.5, 0.5, EMPTY_PANEL_NOTE.get(attr, "n/a"), ha="center", va="center", transform=ax.transAxes,
+            ax.text(0.5, 0.5, EMPTY_PANEL_NOTE.get(metric, "n/a"), ha="center", va="center", transform=ax.transAxes,
                     fontsize=9, wrap=True)
-            log_y = False
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        if log_y:
-            ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(ScalarFormatter())
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("training time (s, log scale)")
+        if metric == "perplexity" and any(r.mode == "ns" for r in results):
+            title += "\nns left out: not a normalised model"
+        ax.set_xlabel("training time (s)")
         ax.set_title(title, fontsize=10)
+        ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-    handles = [plt.Line2D([], [], linestyle="", markersize=8, label=r.label, **style[r.label]) for r in results]
+    handles = [plt.Line2D([], [], markersize=7, label=r.label, **style[r.label]) for r in results]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(results), 4), fontsize=9, frameon=False)
-    fig.suptitle("Quality against training time")
+    fig.suptitle("Quality against training time, evaluated at each epoch's end")
     fig.tight_layout(rect=(0, 0.08, 1, 0.97))
     path = os.path.join(out_dir, "quality_vs_time.png")
     fig.savefig(path, dpi=110)

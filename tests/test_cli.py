@@ -46,6 +46,12 @@ def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
     data = json.loads((out / "comparison.json").read_text(), parse_constant=no_constant)
     assert len(data) == len(LOSSES) and all(len(r["epoch_losses"]) == 2 for r in data)
     assert all(r["refind_rate"] is None for r in data)   # not a Doc2Vec run: null, not NaN
+    # each mode's anytime curve: one evaluation per epoch, its own time left out of the training time
+    for r in data:
+        assert [c["epoch"] for c in r["curve"]] == [1.0, 2.0]
+        assert 0 < r["curve"][0]["train_seconds"] < r["curve"][1]["train_seconds"] <= r["train_seconds"] * 1.01
+        assert r["curve"][-1]["perplexity"] == pytest.approx(r["heldout_perplexity"])
+    assert "to ns quality s" in proc.stdout and "Q at ns time" in proc.stdout
     # every file follows the umask, as the plots do (mkstemp made the others 0600)
     umask = os.umask(0)
     os.umask(umask)
@@ -220,3 +226,38 @@ def test_doc2vec_defaults_to_gensims_ten_epochs():
     assert _training_params(parse(["compare"]))["epochs"] == 3
     assert _training_params(parse(["train", "--model", "fasttext"]))["epochs"] == 5
     assert _training_params(parse(["compare", "--model", "doc2vec", "--epochs", "4"]))["epochs"] == 4
+
+
+def _result(mode, seconds, curve):
+    from blackout_ext.compare import ModeResult
+    final = curve[-1]
+    return ModeResult(mode=mode, train_seconds=seconds, words_per_second=1.0, speed_vs_ns=1.0,
+                      final_epoch_loss=1.0, heldout_perplexity=final.get("perplexity", float("nan")),
+                      **{k: final[k] for k in ("simlex999", "wordsim353", "analogy_accuracy", "simlex999_pairs",
+                                               "wordsim353_pairs", "analogy_questions")}, curve=curve)
+
+
+def _record(seconds, simlex, wordsim, analogy, pairs=500, questions=1000):
+    return dict(train_seconds=seconds, simlex999=simlex, wordsim353=wordsim, analogy_accuracy=analogy,
+                simlex999_pairs=pairs, wordsim353_pairs=pairs, analogy_questions=questions)
+
+
+def test_time_to_quality_is_the_first_evaluation_at_ns_final_quality():
+    from blackout_ext.compare import add_time_to_quality, relative_quality
+    ns = _result("ns", 9.0, [_record(3, 0.1, 0.2, 0.05), _record(6, 0.15, 0.3, 0.08), _record(9, 0.2, 0.4, 0.1)])
+    fast = _result("blackout", 4.0, [_record(1, 0.1, 0.3, 0.06), _record(2, 0.2, 0.4, 0.1), _record(4, 0.3, 0.5, 0.1)])
+    slow = _result("nce", 12.0, [_record(4, 0.1, 0.2, 0.05), _record(8, 0.12, 0.25, 0.06), _record(12, 0.15, 0.3, 0.08)])
+    assert relative_quality(_record(0, 0.1, 0.2, 0.05), _record(0, 0.2, 0.4, 0.1)) == pytest.approx(0.5)
+    add_time_to_quality([ns, fast, slow])
+    assert ns.seconds_to_ns_quality == 9 and ns.quality_at_ns_time == pytest.approx(1.0)
+    assert fast.seconds_to_ns_quality == 2
+    assert fast.quality_at_ns_time == pytest.approx((1.5 + 1.25 + 1.0) / 3)
+    assert slow.seconds_to_ns_quality != slow.seconds_to_ns_quality   # never reached: nan, printed n/a
+    assert slow.quality_at_ns_time == pytest.approx((0.12 / 0.2 + 0.25 / 0.4 + 0.06 / 0.1) / 3)
+
+
+def test_time_to_quality_leaves_out_sets_with_too_few_pairs():
+    from blackout_ext.compare import relative_quality
+    reference = _record(0, 0.2, 0.4, 0.1, pairs=50, questions=1000)   # the similarity sets are n/a
+    assert relative_quality(_record(0, 0.9, 0.9, 0.05), reference) == pytest.approx(0.5)
+    assert relative_quality(_record(0, 0.9, 0.9, 0.05), _record(0, 0.2, 0.4, 0.1, pairs=50, questions=10)) is None
