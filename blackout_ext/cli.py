@@ -28,7 +28,10 @@ def _add_training_options(parser, epochs=5):
     group.add_argument("--ns-exponent", type=float, default=0.75)
     group.add_argument("--min-count", type=int, default=5)
     group.add_argument("--sample", type=float, default=1e-3)
-    group.add_argument("--alpha", type=float, default=0.025)
+    group.add_argument("--alpha", type=float, default=None,
+                       help="learning rate (default: the model's: for word2vec with nce, sampled_softmax or "
+                            "blackout 0.05 in skip-gram and 0.075 in CBOW, measured for time to quality; "
+                            "gensim's 0.025 otherwise)")
     group.add_argument("--epochs", type=int, default=None,
                        help=f"(default {epochs}; {DOC2VEC_EPOCHS} for doc2vec, gensim's Doc2Vec default)")
     parser.set_defaults(default_epochs=epochs)
@@ -56,8 +59,10 @@ def _epochs(args):
 
 def _training_params(args):
     params = dict(sg=args.sg, vector_size=args.size, window=args.window, negative=args.negative,
-                  ns_exponent=args.ns_exponent, min_count=args.min_count, sample=args.sample, alpha=args.alpha,
+                  ns_exponent=args.ns_exponent, min_count=args.min_count, sample=args.sample,
                   epochs=_epochs(args), workers=args.workers, cbow_mean=args.cbow_mean, seed=args.seed)
+    if args.alpha is not None:   # else each model and loss takes its own default
+        params["alpha"] = args.alpha
     if args.model == "fasttext":
         params.update(min_n=args.min_n, max_n=args.max_n, bucket=args.bucket)
     elif args.model == "doc2vec":
@@ -94,9 +99,10 @@ def build_parser():
     compare.add_argument("--heldout", type=float, default=0.1, help="fraction held out (default 0.1)")
     compare.add_argument("--heldout-sentences", type=int, default=1000,
                          help="score the perplexity on at most this many held-out sentences (default 1000)")
-    compare.add_argument("--softmax-fraction", type=float, default=0.005,
+    compare.add_argument("--softmax-fraction", type=float, default=0.001,
                          help="the full softmax, O(|V| d) per prediction, trains on this share of the sentences "
-                              "(default 0.005; 1 for all), marked as a slice")
+                              "(default 0.001: about 20 s of the 3-minute run on the embedded corpus; 1 for all), "
+                              "marked as a slice")
     compare.add_argument("--limit", type=int, default=None, help="read at most this many lines")
     compare.add_argument("--out", default=".", help="directory for the table, plots and report.md (default: here)")
     compare.add_argument("--no-plots", action="store_true")
@@ -109,8 +115,9 @@ def build_parser():
     train.add_argument("--corpus-file", default=None, help="an uncompressed file, read by the workers directly")
     train.add_argument("--loss", default="blackout", help=f"one of {', '.join(LOSSES)} (default blackout)")
     train.add_argument("--nce-normalizer", default="fixed", choices=("fixed", "learned"))
-    train.add_argument("--shared-samples", action="store_true",
-                       help="skip-gram with nce, sampled_softmax or blackout: one draw of samples per window")
+    train.add_argument("--shared-samples", action=argparse.BooleanOptionalAction, default=None,
+                       help="skip-gram with nce, sampled_softmax or blackout: one draw of samples per window "
+                            "(default: on in word2vec skip-gram with those losses)")
     train.add_argument("--save", default=None, help="save the full model here")
     train.add_argument("--vectors", default=None, help="write word2vec-format vectors here")
     train.add_argument("--binary", action="store_true", help="binary word2vec format")
@@ -168,8 +175,8 @@ def _cmd_train(args):
     if args.corpus_file and not os.path.isfile(args.corpus_file):
         raise _CliError(f"corpus file not found: {args.corpus_file}")
     params = dict(_training_params(args), nce_normalizer=args.nce_normalizer, compute_loss=True)
-    if args.shared_samples:
-        params["shared_samples"] = True
+    if args.shared_samples is not None:
+        params["shared_samples"] = args.shared_samples
     model = make_model(args.model, args.loss, params)
     if args.corpus_file:
         source = dict(corpus_file=args.corpus_file)
@@ -214,7 +221,7 @@ def _check_values(args):
     """Refuse impossible training values before any corpus is read, as the models would."""
     from blackout_ext.output_layer import check_ns_exponent, check_training_values
 
-    check_training_values(args.alpha, 0.0, args.workers, args.sg, args.cbow_mean)
+    check_training_values(0.025 if args.alpha is None else args.alpha, 0.0, args.workers, args.sg, args.cbow_mean)
     check_ns_exponent(args.ns_exponent)
     for name, least in (("size", 1), ("window", 1), ("epochs", 1), ("min_count", 0)):
         value = getattr(args, name)

@@ -28,6 +28,9 @@ class Loss:
         ``shared_samples=True`` applies (skip-gram).
     output_bias : bool
         The scores carry an output bias ``b_w`` (``syn1neg_bias``).
+    tuned_defaults : bool
+        Word2Vec with this loss takes :data:`TUNED_DEFAULTS` for the parameters it is not given
+        (measured for time to quality); otherwise gensim's defaults.
     reporting_code : int
         For gensim's own losses: the code of this package's kernel step that trains the same
         loss and reports it. FastText and Doc2Vec use it when ``compute_loss=True``, since
@@ -43,6 +46,7 @@ class Loss:
     learned_normalizer: bool = False
     shared_samples: bool = False
     output_bias: bool = False
+    tuned_defaults: bool = False
     reporting_code: int = 0
     summary: str = ""
 
@@ -55,11 +59,11 @@ class Loss:
 LOSS_TABLE = (
     Loss("ns", 0, keeps_hits=False, reporting_code=5, summary="negative sampling (gensim's kernel)"),
     Loss("hs", 0, reporting_code=6, summary="hierarchical softmax (gensim's kernel)"),
-    Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True,
+    Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="noise-contrastive estimation, D = s - c - log(k q)"),
-    Loss("sampled_softmax", 2, shared_samples=True, output_bias=True,
+    Loss("sampled_softmax", 2, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="softmax over the target and k draws, logits s - log q"),
-    Loss("blackout", 3, keeps_hits=False, shared_samples=True, output_bias=True,
+    Loss("blackout", 3, keeps_hits=False, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="the same weighted softmax plus sum log(1 - p_j)"),
     Loss("softmax", 4, dense=True, output_bias=True, summary="the exact full softmax"),
 )
@@ -80,6 +84,28 @@ SHARED_SAMPLE_LOSSES = tuple(loss.name for loss in LOSS_TABLE if loss.shared_sam
 """The losses that take ``shared_samples=True``."""
 BIAS_LOSSES = tuple(loss.name for loss in LOSS_TABLE if loss.output_bias)
 """The losses whose scores carry an output bias."""
+
+
+GENSIM_DEFAULTS = dict(alpha=0.025, shared_samples=False)
+"""What Word2Vec takes for these parameters when not given, without a tuned loss: gensim's."""
+TUNED_DEFAULTS = {"sg": dict(alpha=0.05, shared_samples=True), "cbow": dict(alpha=0.075, shared_samples=False)}
+"""What Word2Vec with a loss whose row has ``tuned_defaults`` takes for the parameters it is not
+given, by architecture: the settings that reached gensim ns's 10-epoch quality soonest
+(``benchmarks/bench_time_to_quality.py``; the README's "Defaults" gives the measurement)."""
+
+
+def default_parameters(loss, sg):
+    """The defaults of the parameters :data:`GENSIM_DEFAULTS` names, for `loss` and architecture `sg`.
+
+    Raises
+    ------
+    ValueError
+        If `loss` is not a loss of the table.
+    """
+    spec = loss_spec(loss)
+    if spec is None or not spec.tuned_defaults:
+        return dict(GENSIM_DEFAULTS)
+    return dict(TUNED_DEFAULTS["sg" if sg == 1 else "cbow"])
 
 
 def loss_spec(name):

@@ -18,6 +18,8 @@ Examples
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
+from blackout_ext.losses import default_parameters
+
 from blackout_ext.output_layer import (  # noqa: F401  (this module's API before the mixin existed)
     BIAS_LOSSES, GENSIM_LOSSES, KERNEL_LOSSES, LOSSES, NCE_NORMALIZERS, NEW_LOSSES, SHARED_SAMPLE_LOSSES,
     SOFTMAX_WARN_VOCAB, OutputLayerMixin, check_ns_exponent, check_output_bias, check_shared_samples, loss_spec,
@@ -31,12 +33,12 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
     gensim_class = gensim_word2vec.Word2Vec
 
     def __init__(
-            self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
+            self, sentences=None, corpus_file=None, vector_size=100, alpha=None, window=5, min_count=5,
             max_vocab_size=None, sample=1e-3, seed=1, workers=3, min_alpha=0.0001,
             sg=0, hs=None, negative=None, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
             trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
             comment=None, max_final_vocab=None, shrink_windows=True, loss=None, nce_normalizer="fixed",
-            shared_samples=False, output_bias=None,
+            shared_samples=None, output_bias=None,
     ):
         """Word2Vec with a choice of output layer.
 
@@ -64,6 +66,10 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
             samples without the target, as its paper does (a hit is redrawn, at most 32 times,
             then dropped), which weighs an example by about ``1 / (1 - P(target))``: small where
             no word is very likely. The new losses train ``syn1neg`` (and ``syn1neg_bias``).
+        alpha : float, optional
+            The initial learning rate. Default None: gensim's 0.025, but with ``'nce'``,
+            ``'sampled_softmax'`` or ``'blackout'`` 0.05 in skip-gram and 0.075 in CBOW, the
+            rates that reach a converged quality soonest (see Notes).
         hs : {0, 1}, optional
             As in gensim (default 0). Must agree with `loss` when both are given.
         negative : int, optional
@@ -82,7 +88,9 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
             Every pair of a window predicts the centre word, so each pair still sees `negative`
             independent draws from q and the optimum is unchanged; the window's pairs become
             one mini-batch, and each sampled row of ``syn1neg`` is written once per window
-            instead of once per pair. Faster, and it scales better over `workers`. Default False.
+            instead of once per pair. Faster, and it scales better over `workers`. Default None:
+            True in skip-gram with ``'nce'``, ``'sampled_softmax'`` or ``'blackout'`` (see Notes),
+            else False.
         output_bias : {None, True, False}, optional
             The new losses score a word as ``s_w = u_w . h + b_w``, with one bias per output word
             stored in ``syn1neg_bias`` (float32), started at the word's unigram log-probability
@@ -109,25 +117,30 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
         values, as gensim's and word2vec.c's kernels do: gensim's default learning rates are
         tuned for that convention.
 
-        Recommended settings, measured on English glosses (1.77M tokens, 3 epochs, d=100; the
-        mean of simlex999, wordsim353 and analogy scores as a ratio to gensim's ``ns`` at its
-        defaults; the defaults here stay gensim's):
+        Defaults for time to quality: with ``'nce'``, ``'sampled_softmax'`` or ``'blackout'``,
+        an `alpha` not given is 0.05 in skip-gram and 0.075 in CBOW, and a `shared_samples` not
+        given is True in skip-gram (``losses.TUNED_DEFAULTS``). Measured on English glosses
+        (1.77M tokens, d=100, k=5, 2 workers, 2 seeds), the training time to reach 98% of
+        gensim ``ns``'s 10-epoch quality (simlex999, wordsim353, analogies), against gensim
+        ``ns`` at its best learning rate:
 
-        ====  ===  ===============  =====  ===============  ========
-        arch  k    alpha            nce    sampled_softmax  blackout
-        ====  ===  ===============  =====  ===============  ========
-        sg    5    0.025 (default)  1.28x  1.19x            1.46x
-        sg    5    0.05             1.80x  1.66x            1.85x
-        cbow  5    0.025 (default)  1.09x  1.03x            1.37x
-        cbow  5    0.075            2.67x  n/a              2.51x
-        cbow  15   0.075            2.84x  n/a              2.82x
-        ====  ===  ===============  =====  ===============  ========
+        ====  ===============================  =======  =======
+        arch  configuration                    seconds  vs ns
+        ====  ===============================  =======  =======
+        sg    gensim ns (10 epochs)            31.0     1.00x
+        sg    gensim hs, alpha=0.05 (3)        10.5     0.34x
+        sg    blackout, defaults (5)           6.7      0.22x
+        cbow  gensim ns (10 epochs)            9.3      1.00x
+        cbow  gensim hs, alpha=0.05 (5)        5.2      0.56x
+        cbow  blackout, defaults (5)           3.0      0.32x
+        ====  ===============================  =======  =======
 
-        In CBOW at the default alpha the new losses score about half of ``ns``'s simlex999 (and
-        more on the other two); ``alpha=0.075`` beats ``ns`` on all three. ``ns_exponent=0.5``
-        was worse in CBOW. The README has the details.
+        The README's "Defaults" has the whole grid.
 
         """
+        defaults = default_parameters(loss, sg)
+        alpha = defaults["alpha"] if alpha is None else alpha
+        shared_samples = defaults["shared_samples"] if shared_samples is None else shared_samples
         hs, negative = self._init_output_layer(loss, hs, negative, nce_normalizer, shared_samples, output_bias,
                                                ns_exponent, sg, window, vector_size, alpha=alpha,
                                                min_alpha=min_alpha, workers=workers, cbow_mean=cbow_mean)

@@ -121,8 +121,10 @@ def test_constructor_accepts_every_gensim_parameter():
     theirs = inspect.signature(gensim_word2vec.Word2Vec.__init__).parameters
     for name, param in theirs.items():
         assert name in ours
-        if name not in ("hs", "negative"):  # None there means "gensim's default", resolved in __init__
+        # None there means "not given", resolved in __init__: gensim's default without a tuned loss
+        if name not in ("hs", "negative", "alpha"):
             assert ours[name].default == param.default, name
+    assert ours["alpha"].default is None and Word2Vec().alpha == theirs["alpha"].default
 
 
 # FastText and Doc2Vec: what their subclasses override, call and read

@@ -5,7 +5,7 @@ from gensim.models import KeyedVectors
 from gensim.models import Word2Vec as GensimWord2Vec
 
 from blackout_ext import Word2Vec
-from blackout_ext.losses import KERNEL_LOSSES, SAMPLED_LOSSES
+from blackout_ext.losses import KERNEL_LOSSES, LOSS_TABLE, SAMPLED_LOSSES, TUNED_DEFAULTS
 from helpers import ARCHS, EpochLoss, partner_ranks
 
 SAMPLED = list(SAMPLED_LOSSES)
@@ -278,3 +278,27 @@ def test_output_bias_off_leaves_no_bias(small_corpus, loss):
     with_bias = Word2Vec(small_corpus, loss=loss, workers=1, epochs=1, **COMMON)
     assert with_bias.output_bias is True and np.isfinite(with_bias.syn1neg_bias).all()
     assert not np.array_equal(with_bias.wv.vectors, model.wv.vectors)
+
+
+# --------------------------------------------------------------------------------------------
+# defaults chosen for time to quality (losses.TUNED_DEFAULTS)
+
+
+@pytest.mark.parametrize("spec", LOSS_TABLE, ids=lambda s: s.name)
+@pytest.mark.parametrize("sg", [1, 0])
+def test_defaults_follow_the_table(spec, sg):
+    model = Word2Vec(loss=spec.name, sg=sg)
+    expected = TUNED_DEFAULTS["sg" if sg else "cbow"] if spec.tuned_defaults else dict(alpha=0.025,
+                                                                                       shared_samples=False)
+    assert (model.alpha, model.shared_samples) == (expected["alpha"], expected["shared_samples"])
+
+
+def test_tuned_defaults_are_the_measured_ones_and_given_values_win():
+    assert TUNED_DEFAULTS == {"sg": dict(alpha=0.05, shared_samples=True), "cbow": dict(alpha=0.075, shared_samples=False)}
+    assert [s.name for s in LOSS_TABLE if s.tuned_defaults] == ["nce", "sampled_softmax", "blackout"]
+    model = Word2Vec(loss="blackout", sg=1, alpha=0.02, shared_samples=False)
+    assert (model.alpha, model.shared_samples) == (0.02, False)
+    gensim_like = Word2Vec()   # without loss= it is gensim: alpha 0.025
+    assert (gensim_like.alpha, gensim_like.shared_samples, gensim_like.loss) == (0.025, False, None)
+    from blackout_ext import FastText
+    assert FastText(loss="blackout", sg=1).alpha == 0.025   # FastText keeps gensim's defaults
