@@ -158,6 +158,10 @@ def _cmd_compare(args):
                   f"{sum(len(s) for s in train)} words; perplexity on {len(heldout)} held-out sentences",
         "model": args.model,
         "parameters": ", ".join(f"{k}={v}" for k, v in params.items()),
+        "defaults": "each mode at its own defaults for alpha and shared_samples (not given): gensim's alpha=0.025 "
+                    "for ns, hs and softmax; for nce, sampled_softmax and blackout in word2vec, alpha=0.05 with "
+                    "shared samples in skip-gram and alpha=0.075 in CBOW (chosen for time to quality)"
+        if "alpha" not in params else "alpha as given, for every mode",
     }
     for path in write_results(results, args.out, plots=not args.no_plots, settings=settings):
         print(f"wrote {path}")

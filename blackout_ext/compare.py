@@ -268,6 +268,8 @@ def add_time_to_quality(results):
     reference = asdict(results[0])
     budget = results[0].train_seconds
     for result in results:
+        if result.corpus_fraction < 1.0:
+            continue   # a slice of the corpus: its quality does not compare (nan, printed n/a)
         qualities = [(record["train_seconds"], relative_quality(record, reference)) for record in result.curve]
         reached = [seconds for seconds, q in qualities if q is not None and q >= 1.0]
         result.seconds_to_ns_quality = reached[0] if reached else float("nan")

@@ -52,6 +52,8 @@ def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
         assert 0 < r["curve"][0]["train_seconds"] < r["curve"][1]["train_seconds"] <= r["train_seconds"] * 1.01
         assert r["curve"][-1]["perplexity"] == pytest.approx(r["heldout_perplexity"])
     assert "to ns quality s" in proc.stdout and "Q at ns time" in proc.stdout
+    (sliced,) = [r for r in data if r["corpus_fraction"] < 1.0]
+    assert sliced["quality_at_ns_time"] is None and sliced["seconds_to_ns_quality"] is None
     # every file follows the umask, as the plots do (mkstemp made the others 0600)
     umask = os.umask(0)
     os.umask(umask)
@@ -66,6 +68,7 @@ def test_compare_example_writes_table_and_plots(tmp_path, tiny_corpus):
     assert "trained on the first 50.0% of the sentences" in report and "gensim " in report
     assert "| own loss |" in report and "compares a mode with itself across runs, never with another" in report
     assert "Negative sampling (`ns`) does not train a normalised model" in report
+    assert "each mode at its own defaults for alpha and shared_samples" in report
 
 
 def test_train_then_evaluate(tmp_path, tiny_corpus):
