@@ -201,7 +201,7 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    from blackout_ext.compare import COVERAGE, as_documents, load_sentences, quality_scores
+    from blackout_ext.compare import COVERAGE, as_documents, load_sentences, meaningful, quality_scores
 
     if not os.path.isfile(args.model):
         raise _CliError(f"model not found: {args.model}")
@@ -210,7 +210,7 @@ def _cmd_evaluate(args):
     scores = quality_scores(model.wv)
     for name, (count, least) in COVERAGE.items():
         unit = "questions" if name == "analogy_accuracy" else "pairs"
-        value = scores[name] if scores[count] >= least and scores[name] == scores[name] else None
+        value = meaningful(scores, name)
         figure = "n/a" if value is None else f"{value:.4f}"
         print(f"{name}: {figure} (on {scores[count]} {unit} in the vocabulary; fewer than {least} print as n/a)")
     if args.heldout:

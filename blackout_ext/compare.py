@@ -254,9 +254,9 @@ def relative_quality(record, reference):
     Both are dicts (or :class:`ModeResult`\\ s as dicts) with the fields of :func:`quality_scores`.
     """
     ratios = []
-    for metric, (count, least) in COVERAGE.items():
-        base, value = reference[metric], record[metric]
-        if reference[count] >= least and base == base and base > 0 and value == value:
+    for metric in COVERAGE:
+        base, value = meaningful(reference, metric), record[metric]
+        if base is not None and base > 0 and value == value:
             ratios.append(value / base)
     return sum(ratios) / len(ratios) if ratios else None
 
@@ -297,10 +297,12 @@ def table_columns(results):
 
 
 def meaningful(result, metric):
-    """The figure `metric` of `result`, or None if it was computed on too few pairs or questions."""
+    """The figure `metric` of `result` (a :class:`ModeResult`, or a dict of :func:`quality_scores`'
+    fields), or None if it is NaN or was computed on too few pairs or questions."""
+    figures = result if isinstance(result, dict) else vars(result)
     count, least = COVERAGE[metric]
-    value = getattr(result, metric)
-    return value if getattr(result, count) >= least and value == value else None
+    value = figures[metric]
+    return value if figures[count] >= least and value == value else None
 
 
 def _cell(result, attr, fmt):
@@ -495,10 +497,8 @@ def curve_points(result, metric):
     the quality sets where they cover enough pairs or questions, the perplexity of every mode but ns."""
     points = []
     for record in result.curve:
-        value = record.get(metric)
+        value = meaningful(record, metric) if metric in COVERAGE else record.get(metric)
         if value is None or value != value:
-            continue
-        if metric in COVERAGE and record[COVERAGE[metric][0]] < COVERAGE[metric][1]:
             continue
         if metric == "perplexity" and result.mode == "ns":
             continue
