@@ -5,6 +5,8 @@ Trains every mode (the new losses, NCE with a learned normaliser, ``shared_sampl
 gensim's ns/hs) in sg and CBOW, on the iterable and the ``corpus_file`` paths, with
 ``workers=1`` and a fixed seed, and prints a SHA-256 of the bytes of ``wv.vectors``,
 ``syn1neg`` (or ``syn1``), ``syn1neg_bias`` and ``nce_log_z``: one line per configuration.
+FastText (its n-gram rows too) and Doc2Vec (its document rows and one inferred vector) follow,
+each loss once in both architectures and on both paths.
 
     python benchmarks/fingerprint.py --out before.txt     # on the old code
     python benchmarks/fingerprint.py --out after.txt      # on the new code
@@ -31,6 +33,11 @@ MODES = [
 SHARED = [dict(loss="nce", shared_samples=True), dict(loss="blackout", shared_samples=True),
           dict(loss="sampled_softmax", shared_samples=True),
           dict(loss="nce", nce_normalizer="learned", shared_samples=True)]
+FAMILY_MODES = [  # FastText and Doc2Vec: each loss once, and gensim's ns/hs through the package's
+    dict(loss="nce", nce_normalizer="learned"), dict(loss="sampled_softmax"),  # reporting steps
+    dict(loss="blackout"), dict(loss="softmax"), dict(loss="ns", compute_loss=True),
+    dict(loss="hs", compute_loss=True),
+]
 
 
 def digest(model):
@@ -41,13 +48,52 @@ def digest(model):
             h.update(name.encode())
             h.update(array.tobytes())
     h.update(model.wv.vectors.tobytes())
+    for extra in ("dv", ):
+        kv = getattr(model, extra, None)
+        if kv is not None and len(kv):
+            h.update(kv.vectors.tobytes())
+    ngrams = getattr(model.wv, "vectors_ngrams", None)
+    if ngrams is not None:
+        h.update(ngrams.tobytes())
     return h.hexdigest()[:32]
 
 
+def family_lines(sentences, path):
+    """The fingerprints of FastText and Doc2Vec (with an inferred vector) on both corpus paths."""
+    from gensim.models.doc2vec import TaggedDocument
+
+    from blackout_ext import Doc2Vec, FastText
+
+    documents = [TaggedDocument(s, [i]) for i, s in enumerate(sentences)]
+    lines = []
+    for corpus in ("iterable", "corpus_file"):
+        for arch in (1, 0):
+            for mode in FAMILY_MODES:
+                params = dict(vector_size=16, min_count=2, seed=3, workers=1, epochs=2, **mode)
+                if mode["loss"] == "hs":
+                    params["negative"] = None
+                label = ",".join(f"{k}={v}" for k, v in sorted(mode.items()))
+                source = dict(corpus_file=path) if corpus == "corpus_file" else None
+                ft = FastText(**(source or dict(sentences=sentences)), sg=arch, bucket=2000, **params)
+                lines.append(f"{corpus:<11} fasttext sg={arch} {label:<50} {digest(ft)}")
+                print(lines[-1], flush=True)
+                if mode.get("nce_normalizer") == "learned":  # Doc2Vec has no learned normaliser
+                    params.pop("nce_normalizer")
+                d2v = Doc2Vec(**(source or dict(documents=documents)), dm=1 - arch, **params)
+                inferred = d2v.infer_vector(sentences[0], epochs=3)
+                h = hashlib.sha256(digest(d2v).encode() + inferred.tobytes()).hexdigest()[:32]
+                lines.append(f"{corpus:<11} doc2vec  dm={1 - arch} {label:<50} {h}")
+                print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv=None):
+    if os.environ.get("PYTHONHASHSEED") != "0":  # gensim seeds infer_vector's start from hash(words)
+        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED="0"))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=None, help="also write the lines here")
     parser.add_argument("--documents", type=int, default=80, help="Lee documents to train on")
+    parser.add_argument("--word2vec-only", action="store_true", help="skip FastText and Doc2Vec")
     args = parser.parse_args(argv)
 
     from blackout_ext import Word2Vec
@@ -71,6 +117,8 @@ def main(argv=None):
                     label = ",".join(f"{k}={v}" for k, v in sorted(mode.items()))
                     lines.append(f"{path:<11} sg={sg} {label:<60} {digest(model)}")
                     print(lines[-1], flush=True)
+        if not args.word2vec_only:
+            lines += family_lines(sentences, tmp.name)
     finally:
         os.unlink(tmp.name)
     if args.out:
