@@ -3,9 +3,27 @@
 The package metadata lives in pyproject.toml; this file only declares the extension.
 No ``-march=native``: a built wheel must run on any x86-64 (or aarch64) machine.
 """
+import os
+import runpy
+
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write_kernel_sources():
+    """Write the kernel's loss codes and gammas dispatch from the loss table (losses.py)."""
+    losses = runpy.run_path(os.path.join(HERE, "blackout_ext", "losses.py"))
+    for name, text in losses["kernel_sources"]().items():
+        path = os.path.join(HERE, "blackout_ext", name)
+        if not os.path.exists(path) or open(path, encoding="utf8").read() != text:
+            with open(path, "w", encoding="utf8") as fout:   # unchanged: left alone, not rebuilt
+                fout.write(text)
+
+
+write_kernel_sources()
 
 # the training kernels (_inner), the vocabulary table (_vocab), the corpus_file reader
 # (_corpus_file) and a machine probe for the benchmarks (_probe); the RNG is inline (_random.pxd)

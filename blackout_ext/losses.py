@@ -1,11 +1,20 @@
 """The table of output layers: one row per loss, the one place where its facts live.
 
-Every check, constant and test list in the package derives from :data:`LOSS_TABLE`. Adding a
-loss means one row here, one gammas function in the kernels (``_inner.pyx``, registered in
-``gamma_function``) and one reference function in ``tests/reference.py``; see
-``ARCHITECTURE.md``.
+Every check, constant, help text, docstring and test list in the package derives from
+:data:`LOSS_TABLE`, and so does the kernels' code of each loss: ``setup.py`` writes the
+kernel's ``LossMode`` enum and its gammas dispatch from this table (:func:`kernel_sources`),
+and the kernel refuses to import if its build and the table disagree. Adding a sampled loss
+``foo`` means one row here, one function ``gammas_foo`` in ``_loss_steps.pxi`` and one reference
+function in ``tests/reference.py``; see ``ARCHITECTURE.md``.
+
+This module imports nothing of the package, so that ``setup.py`` can run it before the build.
 """
 from dataclasses import dataclass
+
+STEPS = ("sampled", "dense", "tree")
+"""How the kernel trains a loss: k sampled candidates through its gammas function
+(``gammas_<name>``), the whole vocabulary (the full softmax's BLAS step), or the Huffman tree
+(the hierarchical softmax's step)."""
 
 
 @dataclass(frozen=True)
@@ -17,9 +26,11 @@ class Loss:
     name : str
         The value of ``Word2Vec(loss=...)``.
     code : int
-        The kernel's code for it (``LossMode`` in ``_inner.pxd``); 0 for gensim's own kernels.
-    dense : bool
-        Scores the whole vocabulary (O(|V| d) per prediction) instead of k sampled candidates.
+        The kernel's code for it (``LOSS_<NAME>`` of the kernel's ``LossMode``, which is written
+        from this table); 0 for gensim's own kernels.
+    step : str
+        One of :data:`STEPS`: how the kernel trains it. A ``"sampled"`` loss has a gammas
+        function ``gammas_<name>``.
     keeps_hits : bool
         A noise draw equal to the target stays a candidate (False: it is redrawn).
     learned_normalizer : bool
@@ -41,7 +52,7 @@ class Loss:
 
     name: str
     code: int
-    dense: bool = False
+    step: str = "sampled"
     keeps_hits: bool = True
     learned_normalizer: bool = False
     shared_samples: bool = False
@@ -50,22 +61,41 @@ class Loss:
     reporting_code: int = 0
     summary: str = ""
 
+    def __post_init__(self):
+        if self.step not in STEPS:
+            raise ValueError(f"loss {self.name!r}: step must be one of {STEPS}, not {self.step!r}")
+
     @property
     def own_kernel(self):
         """bool: trained by this package's kernels (on ``syn1neg``), not gensim's."""
         return self.code != 0
 
+    @property
+    def dense(self):
+        """bool: scores the whole vocabulary (O(|V| d) per prediction), not k sampled candidates."""
+        return self.step == "dense"
+
+    @property
+    def kernel_code(self):
+        """int: the code of the kernel step that trains it (its own, or its reporting step's); 0 for none."""
+        return self.code or self.reporting_code
+
+    @property
+    def enum_name(self):
+        """str: its name in the kernel's ``LossMode``."""
+        return "LOSS_" + self.name.upper()
+
 
 LOSS_TABLE = (
     Loss("ns", 0, keeps_hits=False, reporting_code=5, summary="negative sampling (gensim's kernel)"),
-    Loss("hs", 0, reporting_code=6, summary="hierarchical softmax (gensim's kernel)"),
+    Loss("hs", 0, step="tree", reporting_code=6, summary="hierarchical softmax (gensim's kernel)"),
     Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="noise-contrastive estimation, D = s - c - log(k q)"),
     Loss("sampled_softmax", 2, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="softmax over the target and k draws, logits s - log q"),
     Loss("blackout", 3, keeps_hits=False, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="the same weighted softmax plus sum log(1 - p_j)"),
-    Loss("softmax", 4, dense=True, output_bias=True, summary="the exact full softmax"),
+    Loss("softmax", 4, step="dense", output_bias=True, summary="the exact full softmax"),
 )
 
 LOSS_SPECS = {loss.name: loss for loss in LOSS_TABLE}
@@ -122,3 +152,50 @@ def loss_spec(name):
         return LOSS_SPECS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}") from None
+
+
+def loss_list(names=LOSSES):
+    """`names` for a docstring or help text: ``'nce'``, ``'blackout'`` and ``'softmax'``."""
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def loss_lines(indent="    "):
+    """One line per loss of the table, ``name: summary``, for docstrings and help texts."""
+    return "\n".join(f"{indent}* ``{loss.name!r}``: {loss.summary}" for loss in LOSS_TABLE)
+
+
+GENERATED = "# Written by setup.py from LOSS_TABLE in blackout_ext/losses.py; do not edit, edit the table.\n"
+
+
+def kernel_sources(table=LOSS_TABLE):
+    """The kernel's code that the loss table determines, as Cython source.
+
+    Returns
+    -------
+    dict of str to str
+        ``"_loss_codes.pxi"``: the ``LossMode`` enum (``LOSS_<NAME> = code``), included by
+        ``_inner.pxd``; ``"_loss_dispatch.pxi"``: ``gamma_function``, the gammas function of each
+        sampled loss's code, included by ``_inner.pyx`` after the gammas functions.
+
+    Raises
+    ------
+    ValueError
+        If two rows share a kernel code.
+    """
+    rows = sorted((loss for loss in table if loss.kernel_code), key=lambda loss: loss.kernel_code)
+    codes = [loss.kernel_code for loss in rows]
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"the loss table gives two losses one kernel code: {codes}")
+    enum = ["cpdef enum LossMode:    # the kernel code of each loss (Loss.kernel_code)"]
+    enum += [f"    {loss.enum_name} = {loss.kernel_code}" for loss in rows]
+    dispatch = [
+        "cdef inline gamma_fn gamma_function(int loss) noexcept nogil:",
+        "    # the gammas function of each sampled loss; init_config accepts no other code",
+    ]
+    for loss in rows:
+        if loss.step == "sampled":
+            dispatch += [f"    if loss == {loss.enum_name}:", f"        return gammas_{loss.name}"]
+    dispatch.append("    return NULL")
+    return {"_loss_codes.pxi": GENERATED + "\n".join(enum) + "\n",
+            "_loss_dispatch.pxi": GENERATED + "\n".join(dispatch) + "\n"}
