@@ -249,7 +249,6 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
     cdef Py_ssize_t n = 0, n_held = 0, t
     cdef int n_sent = 0
     cdef PyObject *found
-    cdef int sg = model.sg
     memset(&table, 0, sizeof(VocabTable))
     if use_table:
         table = vocab_table(vocab_hash, c.vocab_size)
@@ -286,12 +285,7 @@ def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, voc
             with nogil:
                 n = resolve_and_subsample(&c, &table, &idx[0], &bounds[0], n_sent, <PyObject **>&held[0])
                 if n > 0:
-                    if docs:
-                        run_docs(&c, &idx[0], &bounds[0], n_sent, &tags[0], &tag_bounds[0])
-                    elif sg:
-                        run_sg(&c, &idx[0], &bounds[0], n_sent)
-                    else:
-                        run_cbow(&c, &idx[0], &bounds[0], n_sent)
+                    run_batch(&c, &idx[0], &bounds[0], n_sent, &tags[0] if docs else NULL, &tag_bounds[0])
     finally:
         for t in range(n_held):
             Py_DECREF(<object><PyObject *>held[t])

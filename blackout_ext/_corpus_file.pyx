@@ -7,14 +7,14 @@ call for the previous range finishes that line, so no line is ever trained on in
 The Python side (``blackout_ext._epochs``) hands the ranges (chunks of the file) out to the
 workers one at a time, and the learning rate follows the position in the file, so there is no
 sawtooth across workers. Tokens are looked up in the vocabulary's C table (``_vocab.pxd``) and
-subsampled without the GIL; each batch of words goes to ``run_sg`` / ``run_cbow``.
+subsampled without the GIL; each batch of words goes to ``run_batch``, the drivers' dispatch.
 """
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint64_t, uint32_t, int32_t
 from libc.string cimport memmove, memset
 
-from blackout_ext._inner cimport REAL_t, TrainConfig, init_config, run_cbow, run_docs, run_sg
+from blackout_ext._inner cimport REAL_t, TrainConfig, init_config, run_batch
 from blackout_ext._random cimport rng_next32
 from blackout_ext._vocab cimport VocabTable, vocab_lookup, vocab_table
 
@@ -39,7 +39,6 @@ cdef inline int is_space(char ch) noexcept nogil:
 
 
 cdef struct FileJob:
-    int sg
     double start_alpha, end_alpha
     int cur_epoch, epochs
     long long start, end
@@ -64,13 +63,7 @@ cdef void train_file_batch(TrainConfig *c, FileJob *job, long long pos) noexcept
     progress = job.progress_from + (job.progress_to - job.progress_from) * progress
     alpha = job.start_alpha - (job.start_alpha - job.end_alpha) * (job.cur_epoch + progress) / job.epochs
     c.alpha = <REAL_t>(alpha if alpha > job.end_alpha else job.end_alpha)
-    if job.n_sent > 0:
-        if job.docs:
-            run_docs(c, job.idx, job.bounds, job.n_sent, job.tags, job.tag_bounds)
-        elif job.sg:
-            run_sg(c, job.idx, job.bounds, job.n_sent)
-        else:
-            run_cbow(c, job.idx, job.bounds, job.n_sent)
+    run_batch(c, job.idx, job.bounds, job.n_sent, job.tags if job.docs else NULL, job.tag_bounds)
 
 
 cdef inline void push_word(TrainConfig *c, FileJob *job, int32_t w, long long pos) noexcept nogil:
@@ -188,7 +181,6 @@ def train_epoch_file(model, str path, long long start, long long end, vocab_hash
     cdef cnp.ndarray[cnp.int32_t, ndim=1] idx = np.zeros(BO_FILE_BATCH_WORDS, dtype=np.int32)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] bounds = np.zeros(BO_FILE_BATCH_WORDS + 1, dtype=np.int32)
     memset(&job, 0, sizeof(FileJob))
-    job.sg = model.sg
     job.start_alpha = model.alpha
     job.end_alpha = model.min_alpha
     job.cur_epoch = cur_epoch

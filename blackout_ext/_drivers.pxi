@@ -279,3 +279,18 @@ cdef void run_docs(TrainConfig *c, const int32_t *idx, const int32_t *bounds, in
                 c.lp.log_z = 0.0   # a document's row has no learned normaliser
                 c.loss_sum += pair_step(c, &c.inp.docs[<Py_ssize_t>tags[t] * c.size], idx[i])
                 apply_doc_gradient(c, tags[t], c.work.neu1e)
+
+
+cdef void run_batch(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent,
+                    const int32_t *tags, const int32_t *tag_bounds) noexcept nogil:
+    """The one dispatch to the drivers, for both corpus paths: documents when `tags` is not NULL
+    (Doc2Vec: the tags of each document, tags[tag_bounds[s]:tag_bounds[s + 1]]), else
+    skip-gram or CBOW over the sentences."""
+    if n_sent <= 0:
+        return
+    if tags != NULL:
+        run_docs(c, idx, bounds, n_sent, tags, tag_bounds)
+    elif c.sg:
+        run_sg(c, idx, bounds, n_sent)
+    else:
+        run_cbow(c, idx, bounds, n_sent)

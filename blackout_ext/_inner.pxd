@@ -107,6 +107,8 @@ cdef struct TrainConfig:
 
     double loss_sum           # loss accumulated in this job
 
+cdef void run_batch(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent,
+                    const int32_t *tags, const int32_t *tag_bounds) noexcept nogil
 cdef void run_sg(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
 cdef void run_cbow(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_sent) noexcept nogil
 cdef void run_docs(TrainConfig *c, const int32_t *idx, const int32_t *bounds, int n_doc,
