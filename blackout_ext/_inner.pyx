@@ -84,6 +84,9 @@ LOSS_CODES = {loss.name: loss.code for loss in LOSS_SPECS.values() if loss.own_k
 """The kernel's code of each of its losses, from the table in ``losses.py``."""
 REPORTING_CODES = {loss.name: loss.reporting_code for loss in LOSS_SPECS.values() if loss.reporting_code}
 """The kernel's code of the steps that train gensim's losses and report them (FastText, Doc2Vec)."""
+WEIGHT_LIMIT = float(BO_WEIGHT_LIMIT)
+"""The kernels clamp every weight to +-this (bo_vec.h)."""
+
 if {m.name: int(m) for m in LossMode} != {loss.enum_name: loss.kernel_code for loss in LOSS_SPECS.values()
                                           if loss.kernel_code}:
     raise ImportError("losses.py's table and the kernel's LossMode disagree: the kernel was built from "

@@ -7,9 +7,12 @@ import logging
 import os
 import sys
 
-from blackout_ext.losses import LOSSES
+from blackout_ext.compare import MODELS
+from blackout_ext.losses import LOSS_TABLE, LOSSES, SHARED_SAMPLE_LOSSES, TUNED_DEFAULTS
 
-MODELS = ("word2vec", "fasttext", "doc2vec")
+TUNED = ", ".join(loss.name for loss in LOSS_TABLE if loss.tuned_defaults)
+"""The losses that take the tuned defaults, for the help texts."""
+UNTUNED = ", ".join(loss.name for loss in LOSS_TABLE if not loss.tuned_defaults)
 DOC2VEC_EPOCHS = 10   # a document vector learns from its own words only: 3 epochs leave it untrained
 
 PROG = "blackout-ext"
@@ -29,9 +32,9 @@ def _add_training_options(parser, epochs=5):
     group.add_argument("--min-count", type=int, default=5)
     group.add_argument("--sample", type=float, default=1e-3)
     group.add_argument("--alpha", type=float, default=None,
-                       help="learning rate (default: the model's: for word2vec with nce, sampled_softmax or "
-                            "blackout 0.05 in skip-gram and 0.075 in CBOW, measured for time to quality; "
-                            "gensim's 0.025 otherwise)")
+                       help=f"learning rate (default: the model's: for word2vec with {TUNED} "
+                            f"{TUNED_DEFAULTS['sg']['alpha']} in skip-gram and {TUNED_DEFAULTS['cbow']['alpha']} in "
+                            "CBOW, measured for time to quality; gensim's 0.025 otherwise)")
     group.add_argument("--epochs", type=int, default=None,
                        help=f"(default {epochs}; {DOC2VEC_EPOCHS} for doc2vec, gensim's Doc2Vec default)")
     parser.set_defaults(default_epochs=epochs)
@@ -113,10 +116,11 @@ def build_parser():
                        help="a text file, one sentence per line, plain, .gz or .bz2, or a URL (default, with no "
                             "--corpus-file either: the embedded WordNet glosses, 1.77M tokens)")
     train.add_argument("--corpus-file", default=None, help="an uncompressed file, read by the workers directly")
-    train.add_argument("--loss", default="blackout", help=f"one of {', '.join(LOSSES)} (default blackout)")
+    train.add_argument("--loss", default="blackout",
+                       help="; ".join(f"{loss.name}: {loss.summary}" for loss in LOSS_TABLE) + " (default blackout)")
     train.add_argument("--nce-normalizer", default="fixed", choices=("fixed", "learned"))
     train.add_argument("--shared-samples", action=argparse.BooleanOptionalAction, default=None,
-                       help="skip-gram with nce, sampled_softmax or blackout: one draw of samples per window "
+                       help=f"skip-gram with {', '.join(SHARED_SAMPLE_LOSSES)}: one draw of samples per window "
                             "(default: on in word2vec skip-gram with those losses)")
     train.add_argument("--save", default=None, help="save the full model here")
     train.add_argument("--vectors", default=None, help="write word2vec-format vectors here")
@@ -136,7 +140,8 @@ def _progress_callback(epochs, quiet):
 
 
 def _cmd_compare(args):
-    from blackout_ext.compare import MODES, compare_modes, format_table, load_sentences, split_corpus, write_results
+    from blackout_ext.compare import MODES, compare_modes, load_sentences, split_corpus
+    from blackout_ext.report import format_table, write_results
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -159,8 +164,9 @@ def _cmd_compare(args):
         "model": args.model,
         "parameters": ", ".join(f"{k}={v}" for k, v in params.items()),
         "defaults": "each mode at its own defaults for alpha and shared_samples (not given): gensim's alpha=0.025 "
-                    "for ns, hs and softmax; for nce, sampled_softmax and blackout in word2vec, alpha=0.05 with "
-                    "shared samples in skip-gram and alpha=0.075 in CBOW (chosen for time to quality)"
+                    f"for {UNTUNED}; for {TUNED} in word2vec, alpha={TUNED_DEFAULTS['sg']['alpha']} with "
+                    f"shared samples in skip-gram and alpha={TUNED_DEFAULTS['cbow']['alpha']} in CBOW "
+                    "(chosen for time to quality)"
         if "alpha" not in params else "alpha as given, for every mode",
     }
     for path in write_results(results, args.out, plots=not args.no_plots, settings=settings):
@@ -223,7 +229,7 @@ def _cmd_evaluate(args):
 
 def _check_values(args):
     """Refuse impossible training values before any corpus is read, as the models would."""
-    from blackout_ext.output_layer import check_ns_exponent, check_training_values
+    from blackout_ext.checks import check_ns_exponent, check_training_values
 
     check_training_values(0.025 if args.alpha is None else args.alpha, 0.0, args.workers, args.sg, args.cbow_mean)
     check_ns_exponent(args.ns_exponent)

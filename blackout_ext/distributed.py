@@ -50,6 +50,7 @@ import uuid
 import numpy as np
 
 from blackout_ext.corpora import LineSentence
+from blackout_ext import output_arrays
 from blackout_ext.word2vec import Word2Vec
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def count_shard(path):
 def trained_arrays(model):
     """The (name, array) pairs that training changes, for this model's layers."""
     arrays = [("vectors", model.wv.vectors)]
-    for name in ("syn1neg", "syn1", "syn1neg_bias", "nce_log_z"):
+    for name in output_arrays.GENSIM_OUTPUT + tuple(a.name for a in output_arrays.OUTPUT_ARRAYS if a.shipped):
         value = getattr(model, name, None)
         if value is not None and len(value):
             arrays.append((name, value))

@@ -30,7 +30,9 @@ from gensim.models import doc2vec as gensim_doc2vec
 from gensim.models.keyedvectors import pseudorandom_weak_vector
 
 from blackout_ext import _inner
-from blackout_ext.output_layer import OutputLayerMixin, named_arrays
+from blackout_ext.losses import fill_docs
+from blackout_ext.output_arrays import named_arrays
+from blackout_ext.output_layer import OutputLayerMixin
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ def merge_document_tags(dv, before, scanned):
         dv.set_vecattr(key, 'doc_count', old_docs + doc_count)
     dv.allocate_vecattrs()
 
+__doc__ = fill_docs(__doc__)
+
 
 class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
     input_kind = "documents"
@@ -76,6 +80,7 @@ class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
     reports_gensim_loss = True
     gensim_class = gensim_doc2vec.Doc2Vec
 
+    @fill_docs
     def __init__(self, documents=None, corpus_file=None, vector_size=100, dm_mean=None, dm=1, dbow_words=0,
                  dm_concat=0, dm_tag_count=1, dv=None, dv_mapfile=None, comment=None, trim_rule=None, callbacks=(),
                  window=5, epochs=10, shrink_windows=True, hs=None, negative=None, ns_exponent=0.75, loss=None,
@@ -88,7 +93,7 @@ class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
 
         Parameters
         ----------
-        loss : {None, 'ns', 'hs', 'nce', 'sampled_softmax', 'blackout', 'softmax'}, optional
+        loss : $loss_choices, optional
             The output layer, as in :class:`blackout_ext.Word2Vec` (None: gensim's choice by `hs`
             and `negative`).
         hs : {0, 1}, optional

@@ -24,6 +24,9 @@ from timeit import default_timer
 import numpy as np
 import scipy.sparse
 
+from blackout_ext.losses import loss_spec
+from blackout_ext.output_arrays import array_of
+
 logger = logging.getLogger(__name__)
 
 _BATCH_CELLS = 1 << 22  # contexts x vocabulary per batch: 16 MB of float32 scores
@@ -134,10 +137,11 @@ class _Scorer:
             if getattr(model, 'syn1neg', None) is None:
                 raise RuntimeError("this model has no syn1neg (output weights): it cannot be scored; "
                                    "was it saved without its trainables?")
-        bias = getattr(model, 'syn1neg_bias', None) if getattr(model, 'output_bias', False) else None
+        bias = array_of(model, "syn1neg_bias") if getattr(model, 'output_bias', False) else None
         self.bias = None if bias is None else np.asarray(bias[:self.vocab_size], dtype=np.float64)
-        self.nce = model.loss == "nce"
-        self.log_z = model.nce_log_z if (self.nce and model.nce_normalizer == "learned") else None
+        spec = loss_spec(getattr(model, 'loss', None))
+        self.nce = bool(spec and spec.learned_normalizer)   # scores D = s - c - log(k q): NCE's normaliser c
+        self.log_z = array_of(model, "nce_log_z") if self.nce else None
         # FastText's CBOW input is the mean of every row of every context word: a word weighs
         # as many rows as it has (its own and its n-grams'); wv.vectors holds their mean
         row_counts = model.input_row_counts() if hasattr(model, 'input_row_counts') else None

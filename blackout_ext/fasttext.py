@@ -23,9 +23,14 @@ import numpy as np
 from gensim.models import fasttext as gensim_fasttext
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
-from blackout_ext.output_layer import OutputLayerMixin, flatten_ragged, named_arrays
+from blackout_ext._tables import flatten_ragged
+from blackout_ext.output_arrays import named_arrays
+from blackout_ext.losses import fill_docs
+from blackout_ext.output_layer import OutputLayerMixin
 
 logger = logging.getLogger(__name__)
+
+__doc__ = fill_docs(__doc__)
 
 
 class FastText(OutputLayerMixin, gensim_fasttext.FastText):
@@ -34,6 +39,7 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
     reports_gensim_loss = True
     gensim_class = gensim_fasttext.FastText
 
+    @fill_docs
     def __init__(self, sentences=None, corpus_file=None, sg=0, hs=None, vector_size=100, alpha=0.025,
                  window=5, min_count=5, max_vocab_size=None, word_ngrams=1, sample=1e-3, seed=1, workers=3,
                  min_alpha=0.0001, negative=None, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5,
@@ -47,7 +53,7 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
 
         Parameters
         ----------
-        loss : {None, 'ns', 'hs', 'nce', 'sampled_softmax', 'blackout', 'softmax'}, optional
+        loss : $loss_choices, optional
             The output layer, as in :class:`blackout_ext.Word2Vec` (None: gensim's choice by `hs`
             and `negative`).
         hs : {0, 1}, optional

@@ -9,6 +9,7 @@ function in ``tests/reference.py``; see ``ARCHITECTURE.md``.
 
 This module imports nothing of the package, so that ``setup.py`` can run it before the build.
 """
+import string
 from dataclasses import dataclass
 
 STEPS = ("sampled", "dense", "tree")
@@ -87,15 +88,16 @@ class Loss:
 
 
 LOSS_TABLE = (
-    Loss("ns", 0, keeps_hits=False, reporting_code=5, summary="negative sampling (gensim's kernel)"),
-    Loss("hs", 0, step="tree", reporting_code=6, summary="hierarchical softmax (gensim's kernel)"),
+    Loss("ns", 0, keeps_hits=False, reporting_code=5, summary="negative sampling, gensim's kernel"),
+    Loss("hs", 0, step="tree", reporting_code=6,
+         summary="hierarchical softmax, gensim's kernel (leave negative unset)"),
     Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="noise-contrastive estimation, D = s - c - log(k q)"),
     Loss("sampled_softmax", 2, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="softmax over the target and k draws, logits s - log q"),
     Loss("blackout", 3, keeps_hits=False, shared_samples=True, output_bias=True, tuned_defaults=True,
-         summary="the same weighted softmax plus sum log(1 - p_j)"),
-    Loss("softmax", 4, step="dense", output_bias=True, summary="the exact full softmax"),
+         summary="BlackOut (Ji et al., 2016): the same weighted softmax plus sum log(1 - p_j)"),
+    Loss("softmax", 4, step="dense", output_bias=True, summary="the exact full softmax, O(|V| d) per prediction"),
 )
 
 LOSS_SPECS = {loss.name: loss for loss in LOSS_TABLE}
@@ -154,9 +156,9 @@ def loss_spec(name):
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}") from None
 
 
-def loss_list(names=LOSSES):
-    """`names` for a docstring or help text: ``'nce'``, ``'blackout'`` and ``'softmax'``."""
-    quoted = [repr(name) for name in names]
+def loss_list(names=LOSSES, literal=False):
+    """`names` for a help text, ``'nce', 'blackout' and 'softmax'``; `literal`: as reST literals, for docstrings."""
+    quoted = [f"``{name!r}``" if literal else repr(name) for name in names]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
@@ -199,3 +201,62 @@ def kernel_sources(table=LOSS_TABLE):
     dispatch.append("    return NULL")
     return {"_loss_codes.pxi": GENERATED + "\n".join(enum) + "\n",
             "_loss_dispatch.pxi": GENERATED + "\n".join(dispatch) + "\n"}
+
+
+def doc_fields():
+    """The texts that docstrings take from the table, by the ``$name`` they replace (:func:`fill_docs`).
+
+    ``$loss_choices`` (numpydoc's ``{None, 'ns', ...}``), ``$loss_items`` (one bullet per loss),
+    ``$own_losses``, ``$sampled_losses``, ``$tuned_losses``, ``$shared_losses``, ``$bias_losses``,
+    ``$keeps_hits_losses``, ``$redraws_losses`` (quoted lists), ``$tuned_sg_alpha``, ``$tuned_cbow_alpha``.
+    """
+    def listed(names):
+        return loss_list(names, literal=True) if names else "none"
+
+    def either(names):
+        return listed(names).replace(" and ", " or ")
+
+    items = ["* None (default): exactly gensim's behaviour, chosen by `hs` and `negative`."]
+    items += [f"* ``{loss.name!r}``: {loss.summary}." for loss in LOSS_TABLE]
+    return dict(
+        loss_choices="{" + ", ".join(["None"] + [repr(name) for name in LOSSES]) + "}",
+        loss_items="\n".join(items),
+        own_losses=listed(KERNEL_LOSSES),
+        sampled_losses=listed(SAMPLED_LOSSES),
+        tuned_losses=either([loss.name for loss in LOSS_TABLE if loss.tuned_defaults]),
+        shared_losses=either(SHARED_SAMPLE_LOSSES),
+        bias_losses=listed(BIAS_LOSSES),
+        keeps_hits_losses=listed([loss.name for loss in LOSS_TABLE if loss.own_kernel and loss.keeps_hits
+                                     and not loss.dense]),
+        redraws_losses=listed([loss.name for loss in LOSS_TABLE if loss.own_kernel and not loss.keeps_hits]),
+        tuned_sg_alpha=str(TUNED_DEFAULTS["sg"]["alpha"]),
+        tuned_cbow_alpha=str(TUNED_DEFAULTS["cbow"]["alpha"]),
+    )
+
+
+def fill_docs(text):
+    """`text` (a docstring) with its ``$name`` fields filled from the table (:func:`doc_fields`).
+
+    A bullet list field (``$loss_items``) takes the indentation of the line it stands on. Used as
+    a decorator, it fills the function's docstring.
+
+    Raises
+    ------
+    KeyError
+        If `text` names a field that :func:`doc_fields` does not have.
+    """
+    if callable(text):
+        text.__doc__ = fill_docs(text.__doc__)
+        return text
+    if text is None:
+        return None
+    fields = doc_fields()
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith("$") and stripped[1:] in fields:
+            indent = line[:len(line) - len(stripped)]
+            lines.extend(indent + item for item in fields[stripped[1:]].split("\n"))
+        else:
+            lines.append(line)
+    return string.Template("\n".join(lines)).substitute(fields)

@@ -1,9 +1,9 @@
 """Word2Vec with more output layers: BlackOut, NCE, sampled softmax and the full softmax.
 
 :class:`Word2Vec` is a drop-in replacement for :class:`gensim.models.Word2Vec`. Without the
-``loss`` argument it is gensim's model, trained by gensim's own kernels. With
-``loss="nce"``, ``"blackout"``, ``"sampled_softmax"`` or ``"softmax"`` it trains the output
-matrix ``syn1neg`` with this package's Cython kernels instead.
+``loss`` argument it is gensim's model, trained by gensim's own kernels. With one of this
+package's losses ($own_losses) it trains the output matrix ``syn1neg`` with this package's
+Cython kernels instead.
 
 Examples
 --------
@@ -18,13 +18,20 @@ Examples
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
-from blackout_ext.losses import default_parameters
+from blackout_ext.losses import default_parameters, fill_docs
 
-from blackout_ext.output_layer import (  # noqa: F401  (this module's API before the mixin existed)
-    BIAS_LOSSES, GENSIM_LOSSES, KERNEL_LOSSES, LOSSES, NCE_NORMALIZERS, NEW_LOSSES, SHARED_SAMPLE_LOSSES,
-    SOFTMAX_WARN_VOCAB, OutputLayerMixin, check_ns_exponent, check_output_bias, check_shared_samples, loss_spec,
-    noise_log_probabilities, resolve_output_layer, unigram_log_probabilities, written_zeros,
+from blackout_ext._hooks import SOFTMAX_WARN_VOCAB  # noqa: F401  (this module's API before the mixin existed)
+from blackout_ext._tables import noise_log_probabilities  # noqa: F401
+from blackout_ext.checks import (  # noqa: F401
+    NCE_NORMALIZERS, check_ns_exponent, check_output_bias, check_shared_samples, resolve_output_layer,
 )
+from blackout_ext.losses import (  # noqa: F401
+    BIAS_LOSSES, GENSIM_LOSSES, KERNEL_LOSSES, LOSSES, NEW_LOSSES, SHARED_SAMPLE_LOSSES, loss_spec,
+)
+from blackout_ext.output_arrays import unigram_log_probabilities, written_zeros  # noqa: F401
+from blackout_ext.output_layer import OutputLayerMixin
+
+__doc__ = fill_docs(__doc__)
 
 
 class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
@@ -32,6 +39,7 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
     """What the kernels build an input vector from: a word's row of ``wv.vectors``."""
     gensim_class = gensim_word2vec.Word2Vec
 
+    @fill_docs
     def __init__(
             self, sentences=None, corpus_file=None, vector_size=100, alpha=None, window=5, min_count=5,
             max_vocab_size=None, sample=1e-3, seed=1, workers=3, min_alpha=0.0001,
@@ -47,29 +55,21 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
 
         Parameters
         ----------
-        loss : {None, 'ns', 'hs', 'nce', 'sampled_softmax', 'blackout', 'softmax'}, optional
-            The output layer and its training objective.
+        loss : $loss_choices, optional
+            The output layer and its training objective (``losses.LOSS_TABLE``; the math of each
+            is in the repository's ``docs/losses.md``).
 
-            * None (default): exactly gensim's behaviour, chosen by `hs` and `negative`.
-            * ``'ns'``: negative sampling, gensim's kernel.
-            * ``'hs'``: hierarchical softmax, gensim's kernel (`negative` must be left unset).
-            * ``'nce'``: noise-contrastive estimation, scores ``D_w = s_w - c - log(k q_w)``.
-              Draws equal to the target are kept as noise.
-            * ``'sampled_softmax'``: importance sampling, a softmax over the target and `negative`
-              draws with logits ``s_w - log q_w``.
-            * ``'blackout'``: BlackOut (Ji et al., 2016), the same weighted softmax plus the
-              discriminative term ``sum_j log(1 - p_j)``.
-            * ``'softmax'``: the exact full softmax over the vocabulary, O(|V| d) per prediction.
+            $loss_items
 
-            ``'nce'`` and ``'sampled_softmax'`` keep a draw equal to the target as a candidate
-            of its own (so sampled softmax is consistent as `negative` grows); ``'blackout'``
+            $keeps_hits_losses keep a draw equal to the target as a candidate
+            of its own (so sampled softmax is consistent as `negative` grows); $redraws_losses
             samples without the target, as its paper does (a hit is redrawn, at most 32 times,
             then dropped), which weighs an example by about ``1 / (1 - P(target))``: small where
             no word is very likely. The new losses train ``syn1neg`` (and ``syn1neg_bias``).
         alpha : float, optional
-            The initial learning rate. Default None: gensim's 0.025, but with ``'nce'``,
-            ``'sampled_softmax'`` or ``'blackout'`` 0.05 in skip-gram and 0.075 in CBOW, the
-            rates that reach a converged quality soonest (see Notes).
+            The initial learning rate. Default None: gensim's 0.025, but with $tuned_losses
+            $tuned_sg_alpha in skip-gram and $tuned_cbow_alpha in CBOW, the rates that reach a
+            converged quality soonest (see Notes).
         hs : {0, 1}, optional
             As in gensim (default 0). Must agree with `loss` when both are given.
         negative : int, optional
@@ -82,20 +82,20 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
             ``'learned'`` learns one ``c`` per input word, stored in ``nce_log_z``. For CBOW the
             context's ``c`` is the mean of its words' values.
         shared_samples : bool, optional
-            Skip-gram with ``'nce'``, ``'sampled_softmax'`` or ``'blackout'`` only. If True,
+            Skip-gram with $shared_losses only. If True,
             draw the `negative` samples once per centre word and share them across its context
             window, as BlackOut's paper shares them across a mini-batch (and as pWord2Vec does).
             Every pair of a window predicts the centre word, so each pair still sees `negative`
             independent draws from q and the optimum is unchanged; the window's pairs become
             one mini-batch, and each sampled row of ``syn1neg`` is written once per window
             instead of once per pair. Faster, and it scales better over `workers`. Default None:
-            True in skip-gram with ``'nce'``, ``'sampled_softmax'`` or ``'blackout'`` (see Notes),
+            True in skip-gram with $tuned_losses (see Notes),
             else False.
         output_bias : {None, True, False}, optional
             The new losses score a word as ``s_w = u_w . h + b_w``, with one bias per output word
             stored in ``syn1neg_bias`` (float32), started at the word's unigram log-probability
             ``log(count_w / total)`` and trained as the weights are. None (default): on for
-            ``'nce'``, ``'sampled_softmax'``, ``'blackout'`` and ``'softmax'``, off otherwise
+            $bias_losses, off otherwise
             (gensim's ns and hs have no bias). False turns it off.
 
         Raises
@@ -117,8 +117,8 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
         values, as gensim's and word2vec.c's kernels do: gensim's default learning rates are
         tuned for that convention.
 
-        Defaults for time to quality: with ``'nce'``, ``'sampled_softmax'`` or ``'blackout'``,
-        an `alpha` not given is 0.05 in skip-gram and 0.075 in CBOW, and a `shared_samples` not
+        Defaults for time to quality: with $tuned_losses, an `alpha` not given is
+        $tuned_sg_alpha in skip-gram and $tuned_cbow_alpha in CBOW, and a `shared_samples` not
         given is True in skip-gram (``losses.TUNED_DEFAULTS``). Measured on English glosses
         (1.77M tokens, d=100, k=5, 2 workers, 2 seeds), the training time to reach 98% of
         gensim ``ns``'s 10-epoch quality (simlex999, wordsim353, analogies), against gensim

@@ -199,7 +199,8 @@ def test_train_and_evaluate_the_other_models(tmp_path, tiny_corpus, model, extra
 
 
 def test_compare_doc2vec_reports_the_refind_rate(lee_corpus):
-    from blackout_ext.compare import compare_modes, format_table
+    from blackout_ext.compare import compare_modes
+    from blackout_ext.report import format_table
     results = compare_modes(lee_corpus[:200], modes=["nce"], heldout=lee_corpus[200:230], model="doc2vec",
                             vector_size=16, min_count=2, epochs=5, workers=1, sg=1)
     assert [r.mode for r in results] == ["ns", "nce"]
@@ -210,7 +211,8 @@ def test_compare_doc2vec_reports_the_refind_rate(lee_corpus):
 
 
 def test_compare_fasttext(lee_corpus):
-    from blackout_ext.compare import compare_modes, format_table
+    from blackout_ext.compare import compare_modes
+    from blackout_ext.report import format_table
     results = compare_modes(lee_corpus[:100], modes=["blackout"], model="fasttext", vector_size=16, min_count=2,
                             epochs=2, workers=1, sg=1, bucket=20000)
     assert [r.mode for r in results] == ["ns", "blackout"]

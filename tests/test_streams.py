@@ -11,10 +11,14 @@ from gensim.models.word2vec import PathLineSentences
 
 from blackout_ext import Word2Vec, _corpus_file, _inner, _vocab
 from blackout_ext.corpora import LineSentence
+from blackout_ext.losses import KERNEL_LOSSES, LOSS_TABLE, SHARED_SAMPLE_LOSSES
 from helpers import partner_ranks, write_lines
 
 PARAMS = dict(vector_size=32, min_count=3, seed=1, negative=5)
-LOSSES = ["nce", "blackout"]
+# the stream tests train two losses of the table: the first that keeps hits and the first that
+# redraws them (the two ways candidates are drawn); the others train once on each corpus path below
+LOSSES = [next(spec.name for spec in LOSS_TABLE if spec.own_kernel and not spec.dense and spec.keeps_hits == keeps)
+          for keeps in (True, False)]
 
 
 @pytest.fixture(scope="module")
@@ -242,8 +246,11 @@ def test_table_lookup_holds_and_releases_every_token(small_corpus):
     assert [sys.getrefcount(t) for t in tokens] == before
 
 
-OTHER_LOSSES = [("sampled_softmax", {}), ("softmax", {}), ("nce", dict(nce_normalizer="learned"))]
-SHARED = [("blackout", dict(shared_samples=True)), ("nce", dict(nce_normalizer="learned", shared_samples=True))]
+OTHER_LOSSES = [(name, {}) for name in KERNEL_LOSSES if name not in LOSSES] + [
+    (spec.name, dict(nce_normalizer="learned")) for spec in LOSS_TABLE if spec.learned_normalizer]
+SHARED = [(name, dict(shared_samples=True)) for name in SHARED_SAMPLE_LOSSES] + [
+    (spec.name, dict(nce_normalizer="learned", shared_samples=True)) for spec in LOSS_TABLE
+    if spec.learned_normalizer and spec.shared_samples]
 
 
 @pytest.mark.parametrize("loss, extra, sg", [(loss, extra, sg) for loss, extra in OTHER_LOSSES for sg in (1, 0)]
@@ -257,7 +264,7 @@ def test_corpus_file_path_for_the_other_losses(tmp_path, small_corpus, loss, ext
     # both corpus paths train the same objective over the same words
     assert model.get_latest_training_loss() == pytest.approx(iterable.get_latest_training_loss(), rel=0.1)
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
-    if loss == "nce":
+    if extra.get("nce_normalizer") == "learned":
         assert np.any(model.nce_log_z != 0)
 
 
