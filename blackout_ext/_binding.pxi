@@ -128,10 +128,10 @@ cdef bind_hs(TrainConfig *c, model, bint frozen):
 
 cdef bind_inputs(TrainConfig *c, model, bint frozen):
     """Point `c` at the model's input rows: its words', and FastText's n-grams or Doc2Vec's tags."""
-    cdef str kind = model.input_kind
+    kind = model.input_kind
     cdef cnp.ndarray start, flat
     wv = model.wv
-    if kind == "subwords":
+    if kind == InputKind.SUBWORDS:
         c.inp.syn0 = float_ptr(wv.vectors_vocab, "wv.vectors_vocab", not frozen)
         c.inp.lockf = float_ptr(wv.vectors_vocab_lockf, "wv.vectors_vocab_lockf", not frozen)
         c.inp.lockf_len = len(wv.vectors_vocab_lockf)
@@ -155,7 +155,7 @@ cdef bind_inputs(TrainConfig *c, model, bint frozen):
             raise RuntimeError("wv.vectors is smaller than the vocabulary; call build_vocab() first")
     if c.inp.lockf_len == 0 or (c.inp.has_ngrams and c.inp.ngram_lockf_len == 0):
         raise ValueError("a vectors_lockf array is empty")
-    if kind == "documents":
+    if kind == InputKind.DOCUMENTS:
         bind_docs(c, model.dv.vectors, model.dv.vectors_lockf, not frozen)
         c.inp.train_words = int(model.dbow_words)
 

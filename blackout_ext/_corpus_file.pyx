@@ -55,14 +55,26 @@ cdef struct FileJob:
     const int32_t *stop       # set to 1 by the main thread to interrupt the epoch
 
 
+cdef inline double scheduled_alpha(double start_alpha, double end_alpha, int cur_epoch, int epochs,
+                                   double progress) noexcept nogil:
+    # gensim's learning-rate schedule (Word2Vec._get_next_alpha): linear from start_alpha to
+    # end_alpha over all epochs, never below end_alpha; `progress` is the share of this epoch done
+    cdef double alpha = start_alpha - (start_alpha - end_alpha) * (cur_epoch + progress) / epochs
+    return alpha if alpha > end_alpha else end_alpha
+
+
+def learning_rate(double start_alpha, double end_alpha, int cur_epoch, int epochs, double progress):
+    """The learning rate this reader trains with at `progress` of epoch `cur_epoch`: gensim's
+    schedule (``tests/test_streams.py`` checks it against ``Word2Vec._get_next_alpha``)."""
+    return scheduled_alpha(start_alpha, end_alpha, cur_epoch, epochs, progress)
+
+
 cdef void train_file_batch(TrainConfig *c, FileJob *job, long long pos) noexcept nogil:
     cdef double progress = (<double>(pos - job.start)) / (<double>max(job.end - job.start, 1))
-    cdef double alpha
     if progress > 1.0:  # the last line may run past `end`
         progress = 1.0
     progress = job.progress_from + (job.progress_to - job.progress_from) * progress
-    alpha = job.start_alpha - (job.start_alpha - job.end_alpha) * (job.cur_epoch + progress) / job.epochs
-    c.alpha = <REAL_t>(alpha if alpha > job.end_alpha else job.end_alpha)
+    c.alpha = <REAL_t>scheduled_alpha(job.start_alpha, job.end_alpha, job.cur_epoch, job.epochs, progress)
     run_batch(c, job.idx, job.bounds, job.n_sent, job.tags if job.docs else NULL, job.tag_bounds)
 
 

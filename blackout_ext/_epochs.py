@@ -23,6 +23,7 @@ from queue import Empty, Full, Queue, SimpleQueue
 import numpy as np
 
 from blackout_ext import _corpus_file
+from blackout_ext.inputs import InputKind
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ class FileEpoch(EpochThreads):
         # a seed per chunk, drawn here: with workers=1 the run is reproducible
         self.seeds = [model._next_job_seed() for _ in range(len(self.bounds) - 1)]
         self.first_lines = [0] * len(self.bounds)
-        if model.input_kind == "documents":
+        if model.input_kind == InputKind.DOCUMENTS:
             stat = os.stat(corpus_file)
             self.first_lines = _first_lines_of_file(corpus_file, stat.st_size, stat.st_mtime_ns, tuple(self.bounds))
             if self.first_lines[-1] > len(model.dv):
@@ -298,24 +299,43 @@ class FileEpoch(EpochThreads):
         return self.run(is_corpus_file_mode=True, **self.epoch_args)
 
 
+def cut_jobs(sentences, batch_words, documents=False):
+    """The one job cutter: `sentences` as jobs of at most `batch_words` words, by gensim's rule.
+
+    A sentence joins the job while the job's words stay <= `batch_words`; the one that would
+    pass it starts the next job (so a sentence longer than `batch_words` is a job of its own,
+    and, first of all, follows an empty job, as in gensim's producer: its job seeds stay the
+    same). `documents`: the items are Doc2Vec's documents, whose words count.
+
+    Yields
+    ------
+    (list, int)
+        A job and its number of words.
+    """
+    job, size = [], 0
+    for item in sentences:
+        length = len(item.words) if documents else len(item)
+        if size + length <= batch_words:
+            job.append(item)
+            size += length
+            continue
+        yield job, size
+        job, size = [item], length
+    if job:
+        yield job, size
+
+
 def produce_jobs(model, data_iterator, job_queue, cur_epoch=0, total_examples=None, total_words=None):
     """gensim's job producer, job for job and learning rate for learning rate.
 
     A sentence's word count is ``len(sentence)`` instead of a generator per sentence: this
     thread holds the GIL, and its cost per sentence limits how well the workers scale.
     """
-    job_batch, batch_size = [], 0
     pushed_words, pushed_examples = 0, 0
     next_alpha = model._get_next_alpha(0.0, cur_epoch)
     job_no = 0
-    batch_words = model.batch_words
-    documents = model.input_kind == "documents"   # Doc2Vec's TaggedDocument: count its words
-    for data in data_iterator:
-        data_length = len(data.words) if documents else len(data)
-        if batch_size + data_length <= batch_words:
-            job_batch.append(data)
-            batch_size += data_length
-            continue
+    documents = model.input_kind == InputKind.DOCUMENTS   # Doc2Vec's TaggedDocument: count its words
+    for job_batch, batch_size in cut_jobs(data_iterator, model.batch_words, documents=documents):
         job_no += 1
         job_queue.put((job_batch, next_alpha))
         if total_examples:
@@ -325,10 +345,6 @@ def produce_jobs(model, data_iterator, job_queue, cur_epoch=0, total_examples=No
             pushed_words += batch_size
             epoch_progress = 1.0 * pushed_words / total_words
         next_alpha = model._get_next_alpha(epoch_progress, cur_epoch)
-        job_batch, batch_size = [data], data_length
-    if job_batch:
-        job_no += 1
-        job_queue.put((job_batch, next_alpha))
     if job_no == 0 and model.train_count == 0:
         logger.warning(
             "train() called with an empty iterator (if not intended, "

@@ -78,6 +78,7 @@ cdef extern from *:
     int NOISE_ROWS_AHEAD     # a draw's output row is prefetched this many draws before its use
     int NOISE_ALIAS_AHEAD    # and its alias record this many (<= NOISE_RING)
 
+from blackout_ext.inputs import InputKind
 from blackout_ext.losses import LOSS_SPECS, loss_spec
 
 LOSS_CODES = {loss.name: loss.code for loss in LOSS_SPECS.values() if loss.own_kernel}

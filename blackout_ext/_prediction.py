@@ -37,17 +37,8 @@ class PredictionMixin:
         if not word2_indices:
             logger.warning("All the input context words are out-of-vocabulary for the current model.")
             return None
-        counts = self.input_row_counts()
-        if counts is None:
-            l1 = np.sum(self.wv.vectors[word2_indices], axis=0, dtype=np.float64)
-            if self.cbow_mean:
-                l1 /= len(word2_indices)
-        else:  # FastText: each word weighs its number of rows, as in the CBOW input
-            weights = counts[word2_indices].astype(np.float64)
-            l1 = weights @ self.wv.vectors[word2_indices].astype(np.float64)
-            if self.cbow_mean:
-                l1 /= weights.sum()
-        prob_values = np.exp(_Scorer(self).all_log_probs(l1))
+        scorer = _Scorer(self)
+        prob_values = np.exp(scorer.all_log_probs(scorer.context_vector(word2_indices)))
         top_indices = np.argsort(-prob_values, kind='stable')[:topn]
         return [(self.wv.index_to_key[index1], float(prob_values[index1])) for index1 in top_indices]
 

@@ -8,6 +8,7 @@ import os
 import sys
 
 from blackout_ext.compare import MODELS
+from blackout_ext.inputs import InputKind
 from blackout_ext.losses import LOSS_TABLE, LOSSES, SHARED_SAMPLE_LOSSES, TUNED_DEFAULTS
 
 TUNED = ", ".join(loss.name for loss in LOSS_TABLE if loss.tuned_defaults)
@@ -221,7 +222,7 @@ def _cmd_evaluate(args):
         print(f"{name}: {figure} (on {scores[count]} {unit} in the vocabulary; fewer than {least} print as n/a)")
     if args.heldout:
         heldout = load_sentences(args.heldout)
-        if model.input_kind == "documents":
+        if model.input_kind == InputKind.DOCUMENTS:
             heldout = [doc._replace(tags=[]) for doc in as_documents(heldout)]   # vectors inferred
         result = model.evaluate_log_likelihood(heldout)
         print(f"held-out perplexity: {result.perplexity:.2f} over {result.n_predictions} predictions")

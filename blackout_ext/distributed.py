@@ -38,6 +38,7 @@ threads_per_worker=1)``).
 """
 import collections
 import copy
+from concurrent.futures import CancelledError
 import dataclasses
 import itertools
 import logging
@@ -51,6 +52,7 @@ import numpy as np
 
 from blackout_ext.corpora import LineSentence
 from blackout_ext import output_arrays
+from blackout_ext._epochs import cut_jobs
 from blackout_ext.word2vec import Word2Vec
 
 logger = logging.getLogger(__name__)
@@ -200,19 +202,6 @@ def _read_slice(run_id, path, start, stop):
     return piece
 
 
-def _jobs(sentences, batch_words):
-    """Cut sentences into jobs of about `batch_words` words, as gensim's job producer does."""
-    job, size = [], 0
-    for sentence in sentences:
-        job.append(sentence)
-        size += len(sentence)
-        if size >= batch_words:
-            yield job, size
-            job, size = [], 0
-    if job:
-        yield job, size
-
-
 def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, seed, compute_loss):
     """Train the replica at `version` on `slices`, one after the other.
 
@@ -247,7 +236,7 @@ def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, se
         done = trained = raw = 0
         memory = model._get_thread_working_mem()
         trained_from = time.perf_counter()
-        for job, size in _jobs(sentences, model.batch_words):
+        for job, size in cut_jobs(sentences, model.batch_words):
             alpha = alpha_from + (alpha_to - alpha_from) * done / total
             job_trained, job_raw = model._do_train_job(job, alpha, memory)
             trained += job_trained
@@ -473,13 +462,14 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
     bytes_full = n_full = 0
     results = [None] * len(tasks)
     pending = list(range(len(tasks)))
+    cancelled = set()
     while pending:
         futures = {}
         for i in pending:
             slices, seed, worker = tasks[i]
             futures[i] = client.submit(
-                train_slices, run_id, report.version, update_future, full_future, slices, alpha_from,
-                alpha_to, seed, compute_loss, pure=False, retries=retries,
+                train_slices, run_id, report.version, None if cancelled else update_future, full_future, slices,
+                alpha_from, alpha_to, seed, compute_loss, pure=False, retries=retries,
                 **({"workers": [worker], "allow_other_workers": True} if worker else {}))
         missing = []
         for i, future in futures.items():
@@ -488,6 +478,18 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
             except KilledWorker as err:
                 raise RuntimeError(f"the task of shards {[s[0] for s in tasks[i][0]]} lost its worker too often "
                                    f"({err})") from err
+            except CancelledError as err:
+                # the scheduler forgot the broadcast update with the worker that held it: the task
+                # is a pure function of (version, slices, seed), so it runs again, from the whole
+                # model; twice is a failure
+                if i in cancelled:
+                    raise RuntimeError(f"the task of shards {[s[0] for s in tasks[i][0]]} was cancelled twice in "
+                                       f"round {round_ + 1} of epoch {epoch + 1}: {err}") from err
+                logger.warning("a task of round %d was cancelled (%s); running it again from the whole model",
+                               round_ + 1, err)
+                cancelled.add(i)
+                missing.append(i)
+                continue
             except Exception as err:
                 raise RuntimeError(f"the task of shards {[s[0] for s in tasks[i][0]]} failed in round "
                                    f"{round_ + 1} of epoch {epoch + 1}: {type(err).__name__}: {err}") from err
@@ -496,7 +498,7 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
             else:
                 results[i] = result
         if missing:
-            if full_future is not None:
+            if full_future is not None and not cancelled:
                 raise RuntimeError("a worker that was sent the whole model still has no replica of it")
             state = pickle.dumps(shippable(model), protocol=pickle.HIGHEST_PROTOCOL)
             full_future = client.scatter(state, hash=False)

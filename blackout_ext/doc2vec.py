@@ -32,6 +32,7 @@ from gensim.models.keyedvectors import pseudorandom_weak_vector
 from blackout_ext import _inner
 from blackout_ext.losses import fill_docs
 from blackout_ext.output_arrays import named_arrays
+from blackout_ext.inputs import InputKind
 from blackout_ext.output_layer import OutputLayerMixin
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ __doc__ = fill_docs(__doc__)
 
 
 class Doc2Vec(OutputLayerMixin, gensim_doc2vec.Doc2Vec):
-    input_kind = "documents"
+    input_kind = InputKind.DOCUMENTS
     """What the kernels build an input vector from: words' rows and the documents' tag rows."""
     reports_gensim_loss = True
     gensim_class = gensim_doc2vec.Doc2Vec

@@ -24,7 +24,7 @@ from timeit import default_timer
 import numpy as np
 import scipy.sparse
 
-from blackout_ext.losses import loss_spec
+from blackout_ext.losses import loss_spec, trained_loss
 from blackout_ext.output_arrays import array_of
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class _Scorer:
         self.sg = bool(model.sg)
         self.vocab_size = len(model.wv)
         self.syn0 = model.wv.vectors
-        self.hs = model.loss == "hs" or (model.loss is None and model.hs and not model.negative)
+        self.hs = trained_loss(getattr(model, 'loss', None), model.hs, model.negative) == "hs"
         if self.hs:
             if getattr(model, 'syn1', None) is None:
                 raise RuntimeError("this hs model has no syn1 (output weights): it cannot be scored")
@@ -147,12 +147,14 @@ class _Scorer:
         row_counts = model.input_row_counts() if hasattr(model, 'input_row_counts') else None
         self.row_counts = None if row_counts is None else np.asarray(row_counts, dtype=np.float64)
 
-    def input_vectors(self, inputs):
-        """(H, c): the input vectors of a batch, and NCE's c for each (zeros if fixed)."""
-        if self.sg:
-            h = self.syn0[inputs]
-            c = self.log_z[inputs].astype(np.float64) if self.log_z is not None else np.zeros(len(inputs))
-            return h, c
+    def cbow_weights(self, inputs):
+        """How each context of `inputs` (lists of word rows) sums its words into a CBOW input.
+
+        Returns ``(rows, cols, weights, lengths)``: context ``rows[i]`` takes ``weights[i]`` times
+        row ``cols[i]`` of ``wv.vectors``. As the kernels build it: the mean (``cbow_mean``) or sum
+        of the context's input rows, where a FastText word weighs as many rows as it has (its own
+        and its n-grams', whose mean ``wv.vectors`` holds).
+        """
         lengths = np.array([len(x) for x in inputs])
         cols = np.concatenate(inputs)
         rows = np.repeat(np.arange(len(inputs)), lengths)
@@ -162,6 +164,20 @@ class _Scorer:
             weights = np.append(self.row_counts, np.ones(len(self.syn0) - len(self.row_counts)))[cols]
             if self.model.cbow_mean:
                 weights = weights / np.bincount(rows, weights=weights, minlength=len(inputs))[rows]
+        return rows, cols, weights, lengths
+
+    def context_vector(self, context):
+        """The CBOW input of one context (a list of word rows), in float64."""
+        _, cols, weights, _ = self.cbow_weights([context])
+        return weights @ self.syn0[cols].astype(np.float64)
+
+    def input_vectors(self, inputs):
+        """(H, c): the input vectors of a batch, and NCE's c for each (zeros if fixed)."""
+        if self.sg:
+            h = self.syn0[inputs]
+            c = self.log_z[inputs].astype(np.float64) if self.log_z is not None else np.zeros(len(inputs))
+            return h, c
+        rows, cols, weights, lengths = self.cbow_weights(inputs)
         matrix = scipy.sparse.csr_matrix(
             (weights.astype(np.float32), (rows, cols)), shape=(len(inputs), len(self.syn0)))
         h = np.asarray(matrix @ self.syn0, dtype=np.float32)

@@ -26,6 +26,7 @@ from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 from blackout_ext._tables import flatten_ragged
 from blackout_ext.output_arrays import named_arrays
 from blackout_ext.losses import fill_docs
+from blackout_ext.inputs import InputKind
 from blackout_ext.output_layer import OutputLayerMixin
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ __doc__ = fill_docs(__doc__)
 
 
 class FastText(OutputLayerMixin, gensim_fasttext.FastText):
-    input_kind = "subwords"
+    input_kind = InputKind.SUBWORDS
     """What the kernels build an input vector from: a word's row and its n-gram buckets' rows."""
     reports_gensim_loss = True
     gensim_class = gensim_fasttext.FastText

@@ -13,6 +13,8 @@ import string
 from dataclasses import dataclass
 
 STEPS = ("sampled", "dense", "tree")
+STEP_COST = {"sampled": "O(k d)", "dense": "O(V d)", "tree": "O(d log V)"}
+"""The cost of one prediction, by step."""
 """How the kernel trains a loss: k sampled candidates through its gammas function
 (``gammas_<name>``), the whole vocabulary (the full softmax's BLAS step), or the Huffman tree
 (the hierarchical softmax's step)."""
@@ -92,12 +94,12 @@ LOSS_TABLE = (
     Loss("hs", 0, step="tree", reporting_code=6,
          summary="hierarchical softmax, gensim's kernel (leave negative unset)"),
     Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True, tuned_defaults=True,
-         summary="noise-contrastive estimation, D = s - c - log(k q)"),
+         summary="noise-contrastive estimation, D = s - c - log(k q), with c = 0 or learned (nce_normalizer)"),
     Loss("sampled_softmax", 2, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="softmax over the target and k draws, logits s - log q"),
     Loss("blackout", 3, keeps_hits=False, shared_samples=True, output_bias=True, tuned_defaults=True,
          summary="BlackOut (Ji et al., 2016): the same weighted softmax plus sum log(1 - p_j)"),
-    Loss("softmax", 4, step="dense", output_bias=True, summary="the exact full softmax, O(|V| d) per prediction"),
+    Loss("softmax", 4, step="dense", output_bias=True, summary="the exact full softmax over the vocabulary"),
 )
 
 LOSS_SPECS = {loss.name: loss for loss in LOSS_TABLE}
@@ -124,6 +126,19 @@ TUNED_DEFAULTS = {"sg": dict(alpha=0.05, shared_samples=True), "cbow": dict(alph
 """What Word2Vec with a loss whose row has ``tuned_defaults`` takes for the parameters it is not
 given, by architecture: the settings that reached gensim ns's 10-epoch quality soonest
 (``benchmarks/bench_time_to_quality.py``; the README's "Defaults" gives the measurement)."""
+
+
+def trained_loss(loss, hs, negative):
+    """The name of the loss that trains a model with these parameters: `loss` if given; for
+    ``loss=None``, gensim's choice, ``'hs'`` (``hs=1, negative=0``) or ``'ns'`` (``negative > 0,
+    hs=0``), or None when gensim trains both at once (or neither)."""
+    if loss is not None:
+        return loss
+    if hs and not negative:
+        return "hs"
+    if negative and not hs:
+        return "ns"
+    return None
 
 
 def default_parameters(loss, sg):
@@ -260,3 +275,37 @@ def fill_docs(text):
         else:
             lines.append(line)
     return string.Template("\n".join(lines)).substitute(fields)
+
+
+README_BEGIN = "<!-- the loss table: written by `python -m blackout_ext.losses --readme README.md`; edit LOSS_TABLE -->"
+README_END = "<!-- end of the loss table -->"
+
+
+def markdown_table(table=LOSS_TABLE):
+    """The README's table of losses: each row's name, summary and cost per prediction."""
+    rows = ["| `loss` | what it trains | per prediction |", "|---|---|---|",
+            "| `None` | gensim's choice by `hs` / `negative` | |"]
+    rows += [f'| `"{loss.name}"` | {loss.summary} | {STEP_COST[loss.step]} |' for loss in table]
+    return "\n".join([README_BEGIN] + rows + [README_END])
+
+
+def rewrite_readme(path):
+    """Replace the block between :data:`README_BEGIN` and :data:`README_END` of `path` with
+    :func:`markdown_table`; returns whether the file changed."""
+    with open(path, encoding="utf8") as fin:
+        text = fin.read()
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    new = text[:start] + markdown_table() + text[end:]
+    if new != text:
+        with open(path, "w", encoding="utf8") as fout:
+            fout.write(new)
+    return new != text
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's command
+    import sys
+
+    if sys.argv[1:2] == ["--readme"] and len(sys.argv) == 3:
+        print("rewrote" if rewrite_readme(sys.argv[2]) else "unchanged", sys.argv[2])
+    else:
+        print(markdown_table())

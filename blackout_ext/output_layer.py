@@ -24,7 +24,8 @@ from blackout_ext._tables import TablesMixin
 from blackout_ext.checks import (
     check_ns_exponent, check_output_bias, check_shared_samples, check_training_values, resolve_output_layer,
 )
-from blackout_ext.losses import GENSIM_LOSSES, KERNEL_LOSSES, loss_spec
+from blackout_ext.inputs import InputKind
+from blackout_ext.losses import GENSIM_LOSSES, KERNEL_LOSSES, loss_spec, trained_loss
 from blackout_ext.output_arrays import ArraysMixin
 from blackout_ext.persistence import PersistenceMixin
 
@@ -37,7 +38,7 @@ class OutputLayerMixin(TrainingHooksMixin, TablesMixin, ArraysMixin, PredictionM
     Subclasses set ``input_kind`` (``"words"``, ``"subwords"`` or ``"documents"``: what the
     kernels build an input vector from) and ``gensim_class`` (the gensim model they extend).
     """
-    input_kind = "words"
+    input_kind = InputKind.WORDS
     gensim_class = None
     reports_gensim_loss = False
     """True where gensim's kernels compute no loss (FastText, Doc2Vec): with ``compute_loss=True``
@@ -111,8 +112,7 @@ class OutputLayerMixin(TrainingHooksMixin, TablesMixin, ArraysMixin, PredictionM
             return self.loss
         if not (self.reports_gensim_loss and getattr(self, 'compute_loss', False)):
             return None
-        gensim_loss = self.loss or ("hs" if self.hs and not self.negative else
-                                    "ns" if self.negative and not self.hs else None)
+        gensim_loss = trained_loss(self.loss, self.hs, self.negative)
         return gensim_loss if gensim_loss in GENSIM_LOSSES else None
 
     @property

@@ -29,13 +29,14 @@ from blackout_ext.losses import (  # noqa: F401
     BIAS_LOSSES, GENSIM_LOSSES, KERNEL_LOSSES, LOSSES, NEW_LOSSES, SHARED_SAMPLE_LOSSES, loss_spec,
 )
 from blackout_ext.output_arrays import unigram_log_probabilities, written_zeros  # noqa: F401
+from blackout_ext.inputs import InputKind
 from blackout_ext.output_layer import OutputLayerMixin
 
 __doc__ = fill_docs(__doc__)
 
 
 class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
-    input_kind = "words"
+    input_kind = InputKind.WORDS
     """What the kernels build an input vector from: a word's row of ``wv.vectors``."""
     gensim_class = gensim_word2vec.Word2Vec
 

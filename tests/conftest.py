@@ -2,8 +2,11 @@
 import logging
 
 import pytest
+from gensim.models.doc2vec import TaggedDocument
 from gensim.test.utils import datapath
 from gensim.utils import simple_preprocess
+
+from helpers import write_lines
 
 logging.getLogger("gensim").setLevel(logging.WARNING)
 
@@ -19,3 +22,24 @@ def lee_corpus():
 def small_corpus(lee_corpus):
     """The first 60 Lee documents: cheap enough for the full softmax."""
     return lee_corpus[:60]
+
+
+@pytest.fixture(scope="session")
+def lee_documents():
+    """The Lee corpus as Doc2Vec's documents, each tagged by its line number."""
+    with open(datapath("lee_background.cor"), encoding="utf8") as fin:
+        return [TaggedDocument(simple_preprocess(line), [i]) for i, line in enumerate(fin)]
+
+
+@pytest.fixture(scope="session")
+def lee_file(tmp_path_factory, lee_corpus):
+    """The tokenised Lee corpus as a file, one sentence per line (for ``corpus_file``)."""
+    return write_lines(tmp_path_factory.mktemp("lee") / "lee.txt", lee_corpus)
+
+
+@pytest.fixture(scope="session")
+def lee_doc_file(tmp_path_factory, lee_documents):
+    """The Lee documents as a ``corpus_file``: line i is document i."""
+    path = tmp_path_factory.mktemp("docs") / "lee_docs.txt"
+    path.write_text("".join(" ".join(doc.words) + "\n" for doc in lee_documents))
+    return str(path)

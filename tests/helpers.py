@@ -36,3 +36,10 @@ def write_lines(path, sentences, opener=open):
         for sentence in sentences:
             fout.write(" ".join(sentence) + "\n")
     return str(path)
+
+
+def refind_rate(model, documents, n=80):
+    """Doc2Vec: the share of the first `n` documents whose inferred vector finds their own tag first."""
+    from blackout_ext.compare import refind_rate as compare_refind_rate
+
+    return compare_refind_rate(model, documents[:n], n=n)

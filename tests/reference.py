@@ -43,14 +43,38 @@ DENSE_LOSSES = {"softmax": loss_softmax}
 
 
 def numeric_gradient(f, x, eps=1e-6):
-    """Central finite differences of a scalar function `f` at `x` (float64)."""
+    """Central finite differences of a scalar function `f` at `x` (an array of any shape; float64)."""
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
-    for i in range(len(x)):
+    for i in np.ndindex(x.shape):
         step = np.zeros_like(x)
         step[i] = eps
         grad[i] = (f(x + step) - f(x - step)) / (2 * eps)
     return grad
+
+
+def centred(x):
+    """Each row of `x` minus its mean: what a softmax's logits are defined up to."""
+    return x - x.mean(axis=1, keepdims=True)
+
+
+def log_softmax_at(h, U, b, target):
+    s = U @ h + b
+    return s[target] - (s.max() + np.log(np.exp(s - s.max()).sum()))
+
+
+def reference_prediction(rows, weights, U, b, target, lr, learn_hidden=True):
+    """One prediction of `target` from ``h = sum_r weights[r] rows[r]``, as the kernels apply it:
+    every input row gets ``lr dJ/dh`` (undivided), U and b their own ``lr dJ/d.``; J = log softmax.
+    The gradients are finite differences of J."""
+    h = sum(w * r for w, r in zip(weights, rows))
+    g_h = numeric_gradient(lambda x: log_softmax_at(x, U, b, target), h, eps=1e-5)
+    g_u = numeric_gradient(lambda x: log_softmax_at(h, x, b, target), U, eps=1e-5)
+    g_b = numeric_gradient(lambda x: log_softmax_at(h, U, x, target), b, eps=1e-5)
+    new_rows = [r + lr * g_h for r in rows]
+    if learn_hidden:
+        U, b = U + lr * g_u, b + lr * g_b
+    return new_rows, U, b
 
 
 def pair_update(syn1neg, h, cand, gammas, lr, bias=None):

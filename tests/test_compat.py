@@ -2,18 +2,22 @@
 
 This file is the list of what blackout_ext relies on in gensim beyond its documented API; a
 gensim release that changes one of them fails here first, by name. It was made by grepping
-``blackout_ext/`` for ``super().``, ``gensim_word2vec.``, ``utils.`` and gensim attributes.
+``blackout_ext/`` for ``super().``, ``gensim_word2vec.``, ``utils.`` and gensim attributes. It also
+checks that without ``loss`` each of the three models is gensim's, bit for bit.
 """
 import inspect
 from importlib.metadata import requires, version
 
 import numpy as np
+import pytest
 from gensim import utils
+from gensim.models import doc2vec as gensim_doc2vec
+from gensim.models import fasttext as gensim_fasttext
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.callbacks import CallbackAny2Vec
 from packaging.requirements import Requirement
 
-from blackout_ext import Word2Vec
+from blackout_ext import Doc2Vec, FastText, Word2Vec
 
 # Word2Vec methods this package overrides or calls, with the parameters it passes or receives
 WORD2VEC_METHODS = {
@@ -174,3 +178,37 @@ def test_fasttext_and_doc2vec_internals():
             assert name in mine, (ours.__name__, name)
             if name not in ("hs", "negative", "kwargs"):
                 assert mine[name].default == param.default, (ours.__name__, name)
+
+# ---------------------------------------------------------------------------------------------
+# FastText and Doc2Vec: loss=None is gensim, bit for bit, on both corpus paths
+
+
+@pytest.mark.parametrize("sg", [0, 1])
+@pytest.mark.parametrize("path", ["iterable", "corpus_file"])
+def test_fasttext_without_loss_is_gensim_bit_for_bit(sg, path, lee_file, lee_corpus):
+    params = dict(sg=sg, vector_size=16, min_count=3, workers=1, seed=5, epochs=2, bucket=5000)
+    corpus = dict(corpus_file=lee_file) if path == "corpus_file" else dict(sentences=lee_corpus[:150])
+    ours, theirs = FastText(**corpus, **params), gensim_fasttext.FastText(**corpus, **params)
+    assert ours.loss is None and (ours.hs, ours.negative) == (0, 5)
+    for name in ("vectors_vocab", "vectors_ngrams", "vectors"):
+        assert np.array_equal(getattr(ours.wv, name), getattr(theirs.wv, name)), name
+    assert np.array_equal(ours.syn1neg, theirs.syn1neg)
+    assert np.array_equal(ours.wv["unseenword"], theirs.wv["unseenword"])
+
+
+@pytest.mark.parametrize("kwargs", [dict(dm=0), dict(dm=0, dbow_words=1), dict(dm=1), dict(dm=1, dm_mean=1),
+                                    dict(dm=1, dm_concat=1), dict(dm=0, hs=1, negative=0)])
+def test_doc2vec_without_loss_is_gensim_bit_for_bit(kwargs, lee_documents):
+    params = dict(vector_size=12, min_count=3, workers=1, seed=2, epochs=2, **kwargs)
+    ours, theirs = Doc2Vec(lee_documents[:60], **params), gensim_doc2vec.Doc2Vec(lee_documents[:60], **params)
+    assert np.array_equal(ours.dv.vectors, theirs.dv.vectors)
+    assert np.array_equal(ours.wv.vectors, theirs.wv.vectors)
+    words = lee_documents[3].words
+    assert np.array_equal(ours.infer_vector(words), theirs.infer_vector(words))
+
+
+def test_doc2vec_corpus_file_without_loss_is_gensim_bit_for_bit(lee_doc_file):
+    params = dict(vector_size=12, min_count=3, workers=1, seed=2, epochs=2, dm=0)
+    ours = Doc2Vec(corpus_file=lee_doc_file, **params)
+    theirs = gensim_doc2vec.Doc2Vec(corpus_file=lee_doc_file, **params)
+    assert np.array_equal(ours.dv.vectors, theirs.dv.vectors)

@@ -215,3 +215,18 @@ def test_loading_another_model_kind_is_an_attribute_error(tmp_path, small_corpus
     with pytest.raises(AttributeError, match=r"cannot load .*d.model as Word2Vec: it holds a Doc2Vec model"):
         Word2Vec.load(tmp_path / "d.model")
     assert type(Doc2Vec.load(tmp_path / "d.model")) is Doc2Vec
+
+
+def test_doc2vec_refuses_what_it_does_not_support(lee_documents):
+    with pytest.raises(ValueError, match="dm_concat"):
+        Doc2Vec(dm=1, dm_concat=1, loss="nce")
+    with pytest.raises(ValueError, match="learned"):
+        Doc2Vec(dm=0, loss="nce", nce_normalizer="learned")
+    with pytest.raises(ValueError, match="unknown loss"):
+        Doc2Vec(loss="ncee")
+    with pytest.raises(ValueError, match="unknown loss"):
+        FastText(loss="black_out")
+    with pytest.raises(ValueError, match="hs=1"):
+        FastText(loss="nce", hs=1)
+    with pytest.raises(TypeError, match="TaggedDocument.*got a list"):
+        Doc2Vec([["plain", "words"]], loss="nce", min_count=1)

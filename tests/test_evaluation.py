@@ -1,11 +1,13 @@
-"""Exact held-out log-likelihood, against a plain NumPy loop over the same predictions."""
+"""Exact held-out log-likelihood and prediction, against a plain NumPy loop over the same
+predictions, for the three models."""
 import math
 
 import numpy as np
 import pytest
 from gensim.models import Word2Vec as GensimWord2Vec
+from gensim.models.doc2vec import TaggedDocument
 
-from blackout_ext import Word2Vec
+from blackout_ext import Doc2Vec, FastText, Word2Vec
 from blackout_ext.losses import BIAS_LOSSES, LOSS_SPECS, LOSS_TABLE
 
 COMMON = dict(vector_size=16, min_count=3, seed=1, workers=1, epochs=2)
@@ -178,3 +180,50 @@ def test_predict_output_word_for_every_mode(small_corpus, mode):
     probs = np.array([p for _, p in predictions])
     assert np.isfinite(probs).all()
     assert probs.sum() == pytest.approx(1.0, rel=1e-6)
+
+# ---------------------------------------------------------------------------------------------
+# FastText and Doc2Vec: prediction and held-out likelihood, exactly
+
+
+def test_predict_and_evaluate_fasttext_cbow_exactly(lee_corpus):
+    # CBOW's input is the mean of every row of every context word: scoring must weigh each
+    # word by its number of rows, as training does
+    model = FastText(lee_corpus, sg=0, loss="sampled_softmax", vector_size=16, min_count=3, workers=1,
+                     epochs=2, bucket=5000)
+    counts = model.input_row_counts()
+    context = ["government", "minister"]
+    idx = [model.wv.get_index(w) for w in context]
+    h = (model.wv.vectors[idx] * counts[idx, None]).sum(axis=0) / counts[idx].sum()
+    s = model.syn1neg.astype(np.float64) @ h + model.syn1neg_bias
+    p = np.exp(s - s.max())
+    p /= p.sum()
+    best = model.predict_output_word(context, topn=3)
+    assert [w for w, _ in best] == [model.wv.index_to_key[i] for i in np.argsort(-p)[:3]]
+    np.testing.assert_allclose([q for _, q in best], np.sort(p)[::-1][:3], rtol=1e-4)
+    result = model.evaluate_log_likelihood(lee_corpus[:20])
+    assert np.isfinite(result.mean_log_prob) and result.mean_log_prob < 0
+
+
+@pytest.mark.parametrize("dm", [0, 1])
+def test_doc2vec_log_likelihood_is_exact(dm, lee_documents):
+    model = Doc2Vec(lee_documents[:80], dm=dm, loss="nce", vector_size=16, min_count=2, workers=1, epochs=5)
+    documents = lee_documents[:3] + [TaggedDocument(lee_documents[200].words, ["unseen"])]
+    result = model.evaluate_log_likelihood(documents)
+    W, U = model.wv.vectors.astype(np.float64), model.syn1neg.astype(np.float64)
+    b = model.syn1neg_bias.astype(np.float64)
+    total, n = 0.0, 0
+    for doc in documents[:3]:
+        idx = [model.wv.get_index(w) for w in doc.words if w in model.wv]
+        d = model.dv[doc.tags[0]].astype(np.float64)
+        for i, target in enumerate(idx):
+            context = idx[max(0, i - model.window):i] + idx[i + 1:i + 1 + model.window]
+            h = (W[context].sum(axis=0) + d) / (len(context) + 1) if dm else d
+            s = U @ h + b
+            total += s[target] - (s.max() + np.log(np.exp(s - s.max()).sum()))
+            n += 1
+    unseen = sum(w in model.wv for w in documents[3].words)
+    assert result.n_predictions == n + unseen
+    # the unseen document's vector is inferred, so compare the seen ones' total exactly
+    seen = model.evaluate_log_likelihood(documents[:3])
+    assert seen.n_predictions == n
+    np.testing.assert_allclose(seen.total_log_prob, total, rtol=1e-4)

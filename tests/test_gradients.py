@@ -1,10 +1,14 @@
-"""Each loss's gammas, as the kernel computes them, against finite differences of the NumPy loss."""
+"""Each loss's gammas, as the kernel computes them, against finite differences of the NumPy loss;
+and one kernel step of each input kind (Word2Vec's, FastText's, Doc2Vec's) against a NumPy reference."""
 import numpy as np
 import pytest
+from gensim.models.doc2vec import TaggedDocument
 
-from blackout_ext import _inner
+from blackout_ext import Doc2Vec, FastText, _inner
 from blackout_ext.losses import KERNEL_LOSSES, LOSS_SPECS
-from reference import DENSE_LOSSES, SAMPLED_LOSSES, loss_softmax, numeric_gradient, pair_update
+from reference import (
+    DENSE_LOSSES, SAMPLED_LOSSES, loss_softmax, numeric_gradient, pair_update, reference_prediction,
+)
 
 K = 6
 LEARNED = [name for name in SAMPLED_LOSSES if LOSS_SPECS[name].learned_normalizer]
@@ -161,3 +165,152 @@ def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z, with_bia
     if bias is not None:
         np.testing.assert_allclose(bias, expected_bias, rtol=1e-4, atol=1e-5)
     assert value == pytest.approx(expected_loss, rel=1e-5)
+
+# ---------------------------------------------------------------------------------------------
+# FastText's and Doc2Vec's inputs: one step of the kernels for each input kind, against a NumPy
+# reference whose gradient is taken by finite differences (the input is built from the right
+# rows, and its gradient goes back to each of them, undivided, to the output layer and the bias)
+
+
+def random_weights(model, rng):
+    """Give every array the kernel reads distinct float32 values (the bias too)."""
+    for array in [model.syn1neg, model.syn1neg_bias] + [a for _, a in model._trainable_arrays()
+                                                           if a.ndim == 2]:
+        array[...] = rng.normal(0.0, 0.3, size=array.shape).astype(np.float32)
+
+
+def kernel_step(model, sentences, alpha, **kwargs):
+    model._prepare_kernel_tables()
+    mem = model._get_thread_working_mem()
+    return _inner.train_batch(model, sentences, alpha, mem, 1, 7, None, **kwargs)
+
+
+def deterministic(cls, **kwargs):
+    # the full softmax draws nothing; window 1, no shrinking, no subsampling: nothing is random
+    return cls(loss="softmax", vector_size=4, window=1, shrink_windows=False, sample=0, min_count=1, workers=1,
+               **kwargs)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_fasttext_step_matches_the_reference(sg):
+    model = deterministic(FastText, sg=sg, min_n=3, max_n=4, bucket=60)
+    sentence = ["abcde", "xyz", "pqrs"]
+    model.build_vocab([sentence])
+    random_weights(model, np.random.default_rng(sg))
+    wv = model.wv
+    n_words = len(wv)
+    # every input row in one matrix: the words' rows, then the n-gram buckets'
+    P = np.vstack([wv.vectors_vocab, wv.vectors_ngrams]).astype(np.float64)
+    U, b = model.syn1neg.astype(np.float64), model.syn1neg_bias.astype(np.float64)
+    lr = 0.1
+
+    def rows_of(word):
+        i = wv.get_index(word)
+        return [i] + [n_words + int(k) for k in wv.buckets_word[i]]
+
+    if sg:   # each centre's rows predict each word of its window (1 here), one pair after the other
+        predictions = [([sentence[0]], sentence[1]), ([sentence[1]], sentence[0]), ([sentence[1]], sentence[2]),
+                       ([sentence[2]], sentence[1])]
+    else:    # every row of every context word predicts the centre
+        predictions = [([sentence[1]], sentence[0]), ([sentence[0], sentence[2]], sentence[1]),
+                       ([sentence[1]], sentence[2])]
+    for context, target in predictions:
+        rows = [r for word in context for r in rows_of(word)]   # a bucket twice counts twice
+        new_rows, U, b = reference_prediction([P[r] for r in rows], [1.0 / len(rows)] * len(rows), U, b,
+                                              wv.get_index(target), lr)
+        np.add.at(P, rows, np.array(new_rows) - P[rows])
+    kernel_step(model, [sentence], lr)
+    np.testing.assert_allclose(wv.vectors_vocab, P[:n_words], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(wv.vectors_ngrams, P[n_words:], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.syn1neg, U, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.syn1neg_bias, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dm, cbow_mean", [(0, 1), (1, 1), (1, 0)])
+def test_doc2vec_step_matches_the_reference(dm, cbow_mean):
+    # PV-DM sums (cbow_mean=0) or averages: gensim 4 sets cbow_mean from dm_mean and then
+    # overwrites it with Word2Vec's cbow_mean argument, so cbow_mean is what decides
+    model = deterministic(Doc2Vec, dm=dm, cbow_mean=cbow_mean)
+    assert model.cbow_mean == cbow_mean
+    document = TaggedDocument(["alpha", "beta"], ["d0"])
+    model.build_vocab([document, TaggedDocument(["beta"], ["d1"])])
+    random_weights(model, np.random.default_rng(3 + dm))
+    W = model.wv.vectors.astype(np.float64)
+    D = model.dv.vectors.astype(np.float64)
+    U, b = model.syn1neg.astype(np.float64), model.syn1neg_bias.astype(np.float64)
+    lr = 0.1
+    d = model.dv.get_index("d0")
+    a, z = model.wv.get_index("alpha"), model.wv.get_index("beta")
+    for target, context in ((a, z), (z, a)):
+        if dm:   # the context word's row and the tag's row, summed or averaged
+            weight = 0.5 if cbow_mean else 1.0
+            (W[context], D[d]), U, b = reference_prediction([W[context], D[d]], [weight, weight], U, b, target, lr)
+        else:    # the tag's row alone
+            (D[d],), U, b = reference_prediction([D[d]], [1.0], U, b, target, lr)
+    kernel_step(model, [document.words], lr, doc_tags=[[d]])
+    np.testing.assert_allclose(model.wv.vectors, W, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.dv.vectors, D, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.syn1neg, U, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.syn1neg_bias, b, rtol=1e-4, atol=1e-5)
+
+
+def test_inference_step_moves_only_the_new_vector():
+    model = deterministic(Doc2Vec, dm=0)
+    model.build_vocab([TaggedDocument(["alpha", "beta"], ["d0"])])
+    random_weights(model, np.random.default_rng(9))
+    before = {name: array.copy() for name, array in model._trainable_arrays()}
+    U, b = model.syn1neg.astype(np.float64), model.syn1neg_bias.astype(np.float64)
+    hidden = (model.syn1neg.copy(), model.syn1neg_bias.copy())
+    new = np.random.default_rng(1).normal(0, 0.3, size=(1, 4)).astype(np.float32)
+    expected = new[0].astype(np.float64)
+    for target in (model.wv.get_index("alpha"), model.wv.get_index("beta")):
+        (expected,), _, _ = reference_prediction([expected], [1.0], U, b, target, 0.1, learn_hidden=False)
+    kernel_step(model, [["alpha", "beta"]], 0.1, doc_tags=[[0]], infer_into=new)
+    np.testing.assert_allclose(new[0], expected, rtol=1e-4, atol=1e-5)
+    for name, array in model._trainable_arrays():
+        assert np.array_equal(array, before[name]), name
+    assert np.array_equal(model.syn1neg, hidden[0]) and np.array_equal(model.syn1neg_bias, hidden[1])
+
+
+def test_the_ns_step_matches_its_loss():
+    scores = np.array([0.7, -0.2, 1.3, -2.0])
+    g, value, _ = _inner.py_gammas("ns", scores)
+
+    def J(s):   # log sigma(s_t) + sum_j log sigma(-s_j)
+        return -np.logaddexp(0, -s[0]) - np.logaddexp(0, s[1:]).sum()
+
+    np.testing.assert_allclose(value, -J(scores.astype(np.float32).astype(np.float64)), rtol=1e-6)
+    np.testing.assert_allclose(g, numeric_gradient(J, scores.astype(np.float64)), rtol=1e-4, atol=1e-7)
+
+
+def test_the_hs_step_matches_the_reference():
+    # PV-DBOW with hierarchical softmax: the tag's row walks each word's Huffman path
+    model = Doc2Vec(loss="hs", dm=0, vector_size=4, window=1, shrink_windows=False, sample=0, min_count=1,
+                    workers=1, compute_loss=True)
+    words = ["alpha", "beta", "gamma", "beta"]
+    model.build_vocab([TaggedDocument(words, ["d0"])])
+    assert model.kernel_loss == "hs"
+    rng = np.random.default_rng(4)
+    model.syn1[...] = rng.normal(0, 0.3, size=model.syn1.shape)
+    D, S = model.dv.vectors.astype(np.float64), model.syn1.astype(np.float64)
+    lr, total = 0.1, 0.0
+    for word in words:
+        i = model.wv.get_index(word)
+        points, codes = model.wv.expandos['point'][i], model.wv.expandos['code'][i]
+
+        def J(h, S):   # sum over the path of log sigma((1 - 2 code) s_p . h)
+            f = S[points] @ h
+            return -np.logaddexp(0, -(1.0 - 2.0 * codes) * f).sum()
+
+        h = D[0].copy()
+        g_h = numeric_gradient(lambda x: J(x, S), h)
+        g_s = numeric_gradient(lambda x: J(h, x), S)
+        total -= J(h, S)
+        D[0] += lr * g_h
+        S += lr * g_s
+    model._prepare_kernel_tables()
+    _, _, loss = _inner.train_batch(model, [words], lr, model._get_thread_working_mem(), 1, 7, None,
+                                    doc_tags=[[0]])
+    np.testing.assert_allclose(model.dv.vectors, D, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.syn1, S, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(loss, total, rtol=1e-5)

@@ -77,10 +77,25 @@ def test_the_cli_help_names_every_loss(capsys):
         assert f"{spec.name}: {' '.join(spec.summary.split())}" in out
 
 
-def test_the_readme_table_lists_exactly_the_losses():
+def test_the_readme_table_is_the_loss_table():
     with open(README, encoding="utf8") as fin:
-        rows = re.findall(r'^\| `"(\w+)"` \|', fin.read(), flags=re.M)
+        text = fin.read()
+    assert losses.markdown_table() in text, "rewrite it: python -m blackout_ext.losses --readme README.md"
+    rows = re.findall(r'^\| `"(\w+)"` \|', text, flags=re.M)
     assert rows == [spec.name for spec in LOSS_TABLE]
+
+
+def test_a_toy_loss_reaches_the_readme_table(tmp_path):
+    toy = Loss("toy", 7, summary="a toy loss")
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n" + losses.markdown_table() + "\noutro\n", encoding="utf8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(losses, "LOSS_TABLE", LOSS_TABLE + (toy,))
+        patch.setattr(losses.markdown_table, "__defaults__", (LOSS_TABLE + (toy,),))
+        assert losses.rewrite_readme(str(readme))
+    lines = readme.read_text(encoding="utf8").splitlines()
+    assert lines[0] == "intro" and lines[-1] == "outro"
+    assert '| `"toy"` | a toy loss | O(k d) |' in lines
 
 
 # ------------------------------------------------------------------------------------------------

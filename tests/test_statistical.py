@@ -16,9 +16,11 @@ get there.
 """
 import numpy as np
 import pytest
+from gensim.models.doc2vec import TaggedDocument
 
-from blackout_ext import Word2Vec
+from blackout_ext import Doc2Vec, FastText, Word2Vec
 from blackout_ext.losses import SHARED_SAMPLE_LOSSES
+from reference import centred
 
 N_CONTEXTS, N_TARGETS, N_SENTENCES, K = 4, 6, 12000, 5
 
@@ -56,10 +58,6 @@ def scores_of(model):
 
 def target_columns(model):
     return [model.wv.get_index(f"b{t}") for t in range(N_TARGETS)]
-
-
-def centred(x):
-    return x - x.mean(axis=1, keepdims=True)
 
 
 @pytest.mark.parametrize("loss, output_bias", [
@@ -181,3 +179,57 @@ def test_shared_samples_reach_the_same_optimum(window_corpus, loss):
         error = centred(s) - centred(np.log(empirical))
     assert np.abs(error).max() < 0.3, error
     assert np.abs(centred(np.log(empirical))).max() > 0.5
+
+# ---------------------------------------------------------------------------------------------
+# the known optimum, reached through n-grams (FastText) and through document vectors (Doc2Vec)
+
+
+@pytest.fixture(scope="module")
+def known_distributions():
+    rng = np.random.default_rng(2025)
+    probs = 0.85 * rng.dirichlet(np.full(N_TARGETS, 2.0), size=N_CONTEXTS) + 0.15 / N_TARGETS
+    return rng, probs
+
+
+def empirical_of(rows, n_rows):
+    counts = np.zeros((n_rows, N_TARGETS))
+    for r, targets in enumerate(rows):
+        np.add.at(counts[r], targets, 1)
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def scores(model, h):
+    return h.astype(np.float64) @ model.syn1neg.T.astype(np.float64) + model.syn1neg_bias.astype(np.float64)
+
+
+@pytest.mark.parametrize("loss", ["sampled_softmax", "nce"])
+def test_document_vectors_reach_log_p(known_distributions, loss):
+    # PV-DBOW: document r's vector predicts each of its words, drawn from P(. | r)
+    rng, probs = known_distributions
+    words = [rng.choice(N_TARGETS, p=probs[r], size=3000) for r in range(N_CONTEXTS)]
+    documents = [TaggedDocument([f"b{t}" for t in ws], [f"d{r}"]) for r, ws in enumerate(words)]
+    model = Doc2Vec(documents, dm=0, loss=loss, vector_size=24, sample=0, min_count=1, negative=5, workers=1,
+                    epochs=25, alpha=0.05, min_alpha=0.0005, seed=3)
+    h = model.dv.vectors[[model.dv.get_index(f"d{r}") for r in range(N_CONTEXTS)]]
+    s = scores(model, h)[:, [model.wv.get_index(f"b{t}") for t in range(N_TARGETS)]]
+    log_p = np.log(empirical_of(words, N_CONTEXTS))
+    if loss == "nce":   # self-normalised: log P itself
+        assert np.abs(s - log_p).max() < 0.3, s - log_p
+    else:               # up to a shift per document
+        assert np.abs(centred(s) - centred(log_p)).max() < 0.25, centred(s) - centred(log_p)
+    assert np.abs(centred(log_p)).max() > 0.5
+
+
+def test_fasttext_vectors_reach_log_p(known_distributions):
+    # two-word sentences [a, b]: the n-gram-built vector of a predicts b (and b's predicts a)
+    rng, probs = known_distributions
+    contexts = rng.integers(0, N_CONTEXTS, size=12000)
+    targets = np.array([rng.choice(N_TARGETS, p=probs[c]) for c in contexts])
+    model = FastText([[f"a{c}", f"b{t}"] for c, t in zip(contexts, targets)], sg=1, loss="sampled_softmax",
+                     vector_size=24, window=1, shrink_windows=False, sample=0, min_count=1, negative=5, workers=1,
+                     epochs=25, alpha=0.05, min_alpha=0.0005, seed=7, bucket=100000, min_n=2, max_n=3)
+    # wv.vectors is the mean of a word's rows: the input vector training used
+    h = model.wv.vectors[[model.wv.get_index(f"a{c}") for c in range(N_CONTEXTS)]]
+    s = scores(model, h)[:, [model.wv.get_index(f"b{t}") for t in range(N_TARGETS)]]
+    log_p = np.log(empirical_of([targets[contexts == c] for c in range(N_CONTEXTS)], N_CONTEXTS))
+    assert np.abs(centred(s) - centred(log_p)).max() < 0.25, centred(s) - centred(log_p)

@@ -1,4 +1,5 @@
-"""Streamed corpora: iterables through smart_open, and the corpus_file path, for the new losses."""
+"""Streamed corpora: iterables through smart_open, and the corpus_file path, for the new losses and
+the three models; the corpus_file reader's job cutting and learning-rate schedule."""
 import bz2
 import gzip
 import os
@@ -7,23 +8,19 @@ import sys
 import numpy as np
 import pytest
 from gensim.models.callbacks import CallbackAny2Vec
+from gensim.models.doc2vec import TaggedDocument
 from gensim.models.word2vec import PathLineSentences
 
-from blackout_ext import Word2Vec, _corpus_file, _inner, _vocab
+from blackout_ext import Doc2Vec, FastText, Word2Vec, _corpus_file, _inner, _vocab
 from blackout_ext.corpora import LineSentence
 from blackout_ext.losses import KERNEL_LOSSES, LOSS_TABLE, SHARED_SAMPLE_LOSSES
-from helpers import partner_ranks, write_lines
+from helpers import partner_ranks, refind_rate, write_lines
 
 PARAMS = dict(vector_size=32, min_count=3, seed=1, negative=5)
 # the stream tests train two losses of the table: the first that keeps hits and the first that
 # redraws them (the two ways candidates are drawn); the others train once on each corpus path below
 LOSSES = [next(spec.name for spec in LOSS_TABLE if spec.own_kernel and not spec.dense and spec.keeps_hits == keeps)
           for keeps in (True, False)]
-
-
-@pytest.fixture(scope="module")
-def lee_file(tmp_path_factory, lee_corpus):
-    return write_lines(tmp_path_factory.mktemp("lee") / "lee.txt", lee_corpus)
 
 
 class GeneratorBacked:
@@ -321,3 +318,53 @@ def test_progress_bar_counts_every_word(lee_corpus, capsys):
     words = sum(len(s) for s in lee_corpus)
     assert n == {0: words, 1: 2 * words}
     assert "loss=" in capsys.readouterr().err
+
+# ---------------------------------------------------------------------------------------------
+# FastText and Doc2Vec on the corpus_file path
+
+
+@pytest.mark.parametrize("loss", ["nce", "blackout"])
+def test_fasttext_trains_on_corpus_file(loss, lee_file):
+    model = FastText(corpus_file=lee_file, sg=1, loss=loss, vector_size=32, min_count=2, workers=2, epochs=5,
+                     bucket=20000, compute_loss=True)
+    assert model.get_latest_training_loss() > 0
+    assert np.median(partner_ranks(model)) < 150, partner_ranks(model)
+
+
+def test_doc2vec_trains_on_corpus_file(lee_doc_file, lee_documents):
+    model = Doc2Vec(corpus_file=lee_doc_file, dm=0, loss="blackout", vector_size=32, min_count=2, workers=2,
+                    epochs=10, compute_loss=True)
+    assert len(model.dv) == len(lee_documents)
+    assert model.get_latest_training_loss() > 0
+    # the tags are the line numbers: the chunks' first lines were counted right
+    tagged = [TaggedDocument(doc.words, [i]) for i, doc in enumerate(lee_documents)]
+    assert refind_rate(model, tagged, n=len(tagged)) >= 0.8
+
+
+def test_doc2vec_corpus_file_with_more_lines_than_documents_is_refused(lee_doc_file, tmp_path):
+    model = Doc2Vec(corpus_file=lee_doc_file, dm=0, loss="nce", vector_size=8, min_count=2, workers=1, epochs=1)
+    longer = tmp_path / "longer.txt"
+    longer.write_text(open(lee_doc_file).read() * 2)
+    with pytest.raises(ValueError, match="document vectors"):
+        model.train(corpus_file=str(longer), total_words=model.corpus_total_words * 2, epochs=1)
+
+
+def test_first_lines_of_chunks(tmp_path):
+    from blackout_ext._epochs import first_lines
+
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"ab\ncd\n\nefg\nh")
+    # lines start at 0, 3, 6, 7 and 11
+    assert first_lines(str(path), [0, 1, 3, 4, 6, 7, 8, 11, 12]) == [0, 1, 1, 2, 2, 3, 4, 4, 5]
+    assert first_lines(str(path), [0, 5, 12], block=2) == [0, 2, 5]
+
+
+@pytest.mark.parametrize("epochs, alpha, min_alpha", [(1, 0.025, 0.0001), (5, 0.05, 0.0001), (3, 0.075, 0.01)])
+def test_the_corpus_file_reader_follows_gensims_learning_rate_schedule(epochs, alpha, min_alpha):
+    model = Word2Vec(alpha=alpha, min_alpha=min_alpha, epochs=epochs)
+    for cur_epoch in range(epochs + 1):
+        for progress in np.linspace(0.0, 1.0, 11):
+            expected = model._get_next_alpha(progress, cur_epoch)
+            assert _corpus_file.learning_rate(alpha, min_alpha, cur_epoch, epochs, progress) == pytest.approx(
+                expected, rel=1e-12, abs=1e-15)
+
