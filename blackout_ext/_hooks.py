@@ -2,12 +2,16 @@
 in worker threads (``_epochs``), the checks before training, the vocabulary scan, and the loss
 accounting (per job, in double, added under a lock).
 """
+import collections
 import contextlib
 import inspect
 import logging
+import os
 import threading
 
-from blackout_ext import _epochs, _inner
+from gensim.models.word2vec import MAX_WORDS_IN_BATCH
+
+from blackout_ext import _epochs, _inner, _scan
 from blackout_ext._blas import single_threaded_blas
 from blackout_ext.checks import (
     check_ns_exponent, check_output_bias, check_shared_samples, check_training_values, corpus_file_path,
@@ -49,6 +53,17 @@ class _UntilStopped:
     def on_progress(self, model, raw_words):
         if not self.skipping and hasattr(self.callback, 'on_progress'):
             self.callback.on_progress(model, raw_words)
+
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lzma", ".zip")
+"""A ``corpus_file`` with one of these endings is read through smart_open, by the Python scan."""
+
+
+def scans_in_c(path, max_vocab_size):
+    """bool: whether :mod:`blackout_ext._scan` counts `path`: a local plain file, and no
+    ``max_vocab_size`` (whose pruning depends on gensim's order of sentences)."""
+    return (not max_vocab_size and "://" not in path and os.path.isfile(path)
+            and not path.lower().endswith(COMPRESSED))
 
 
 class TrainingHooksMixin:
@@ -200,13 +215,25 @@ class TrainingHooksMixin:
 
         A ``corpus_file`` is read by :class:`blackout_ext.corpora.LineSentence`: a token that is
         not valid UTF-8 is skipped and counted (a warning reports how many), as the
-        ``corpus_file`` training path skips it, instead of failing the whole run.
+        ``corpus_file`` training path skips it, instead of failing the whole run. A plain file
+        (not compressed, no ``max_vocab_size``) is counted in C (:mod:`blackout_ext._scan`), with
+        the same counts in the same order.
         """
+        path = corpus_file_path(corpus_file)
+        if path is not None and scans_in_c(path, self.max_vocab_size):
+            logger.info("collecting all words and their counts")
+            counts, total_words, corpus_count, invalid = _scan.scan_file(path, MAX_WORDS_IN_BATCH)
+            self.raw_vocab = collections.defaultdict(int, counts)
+            if invalid:
+                logger.warning("skipped %i tokens that are not valid UTF-8 in %s", invalid, path)
+            logger.info("collected %i word types from a corpus of %i raw words and %i sentences",
+                        len(self.raw_vocab), total_words, corpus_count)
+            return total_words, corpus_count
         reader = None
-        if corpus_file is not None:
+        if path is not None:
             from blackout_ext.corpora import LineSentence
 
-            corpus_iterable = reader = LineSentence(corpus_file_path(corpus_file))
+            corpus_iterable = reader = LineSentence(path)
         result = super().scan_vocab(corpus_iterable=corpus_iterable, progress_per=progress_per, workers=workers,
                                     trim_rule=trim_rule)
         if reader is not None:

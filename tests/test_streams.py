@@ -368,3 +368,86 @@ def test_the_corpus_file_reader_follows_gensims_learning_rate_schedule(epochs, a
             assert _corpus_file.learning_rate(alpha, min_alpha, cur_epoch, epochs, progress) == pytest.approx(
                 expected, rel=1e-12, abs=1e-15)
 
+
+# ---------------------------------------------------------------------------------------------
+# the vocabulary scan of a corpus_file, in C
+
+def python_scan(path, monkeypatch, **params):
+    """The vocabulary Word2Vec scans from `path` through the Python reader (LineSentence)."""
+    from blackout_ext import _hooks
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_hooks, "scans_in_c", lambda path, max_vocab_size: False)
+        model = Word2Vec(**params)
+        model.build_vocab(corpus_file=path, keep_raw_vocab=True)
+    return model
+
+
+def scanned(model):
+    return list(model.raw_vocab.items()), model.corpus_total_words, model.corpus_count, model.wv.index_to_key
+
+
+def test_the_c_scan_counts_a_corpus_as_gensim_does(lee_file):
+    from gensim.models import Word2Vec as GensimWord2Vec
+
+    ours = Word2Vec(min_count=2)
+    ours.build_vocab(corpus_file=lee_file, keep_raw_vocab=True)
+    theirs = GensimWord2Vec(min_count=2)
+    theirs.build_vocab(corpus_file=lee_file, keep_raw_vocab=True)
+    assert scanned(ours) == scanned(theirs)
+    assert np.array_equal(ours.wv.expandos["count"], theirs.wv.expandos["count"])
+
+
+AWKWARD_LINES = [
+    b"plain ascii words  with\ttabs and  double spaces\r",       # \r\n line ending
+    b"",                                                            # an empty line: one empty sentence
+    b"caf\xc3\xa9 na\xc3\xafve \xe2\x80\x94 dash",                 # UTF-8 words
+    b"nbsp\xc2\xa0splits em\xe2\x80\x83space too",                 # Unicode whitespace, as str.split()
+    b"group\x1dseparator unit\x1fsep",                             # ASCII separators split str too
+    b"bad \xff\xfe token and caf\xc3\xa9 again",                   # an invalid UTF-8 token is skipped
+    b"nul\x00inside stays one token",
+    b"   ",                                                         # whitespace only
+    b" ".join([b"w%d" % (i % 7) for i in range(25_000)]),          # longer than max_sentence_length
+    b"no trailing newline caf\xc3\xa9",
+]
+
+
+@pytest.mark.parametrize("trailing_newline", [True, False])
+def test_the_c_scan_splits_every_line_as_the_python_reader(tmp_path, monkeypatch, trailing_newline):
+    path = tmp_path / "awkward.txt"
+    path.write_bytes(b"\n".join(AWKWARD_LINES) + (b"\n" if trailing_newline else b""))
+    params = dict(min_count=1)
+    ours = Word2Vec(**params)
+    ours.build_vocab(corpus_file=str(path), keep_raw_vocab=True)
+    assert scanned(ours) == scanned(python_scan(str(path), monkeypatch, **params))
+    assert ours.raw_vocab["caf\u00e9"] == 3 and "\ufffd" not in "".join(ours.raw_vocab)
+    assert ours.corpus_count == len(AWKWARD_LINES) + 2     # the long line is three sentences
+
+
+def test_the_c_scan_reads_lines_longer_than_its_buffer(tmp_path, monkeypatch):
+    words = [f"t{i % 5000}" for i in range(400_000)]        # one 2.6 MB line: past the 1 MB reads
+    path = tmp_path / "long.txt"
+    path.write_text(" ".join(words) + "\nshort line\n", encoding="utf8")
+    ours = Word2Vec(min_count=1)
+    ours.build_vocab(corpus_file=str(path), keep_raw_vocab=True)
+    assert scanned(ours) == scanned(python_scan(str(path), monkeypatch, min_count=1))
+    assert ours.corpus_total_words == 400_002
+
+
+def test_max_vocab_size_and_compressed_files_take_the_python_scan(tmp_path, lee_corpus):
+    from blackout_ext._hooks import scans_in_c
+
+    plain = write_lines(tmp_path / "c.txt", lee_corpus[:50])
+    assert scans_in_c(plain, None) and not scans_in_c(plain, 1000)
+    assert not scans_in_c(plain + ".gz", None) and not scans_in_c("s3://bucket/c.txt", None)
+    pruned = Word2Vec(min_count=1, max_vocab_size=300)
+    pruned.build_vocab(corpus_file=plain)
+    assert 0 < len(pruned.wv) <= 300
+
+
+def test_an_empty_corpus_file_scans_to_an_empty_vocabulary(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    model = Word2Vec(min_count=1)
+    model.build_vocab(corpus_file=str(path))
+    assert (len(model.wv), model.corpus_total_words, model.corpus_count) == (0, 0, 0)
