@@ -10,6 +10,7 @@ import numpy as np
 
 from blackout_ext import _inner, _vocab
 from blackout_ext.checks import check_noise_overflow
+from blackout_ext.losses import KERNEL_LOSSES
 
 _TABLES_LOCK = threading.Lock()   # two infer_vector calls at once build a table once, not twice
 
@@ -47,7 +48,12 @@ class TablesMixin:
     """The noise, Huffman and vocabulary tables of a model; see the module's text."""
 
     def make_cum_table(self, domain=2**31 - 1):
-        """Build gensim's ``cum_table``, then this package's noise tables (``log q``, alias table).
+        """Build gensim's ``cum_table`` where gensim's kernels may draw from it, and this package's
+        noise tables (``log q``, alias table) where its kernels do.
+
+        A model whose `loss` is one of this package's (``losses.KERNEL_LOSSES``) is never trained
+        by gensim's kernels, so it has no ``cum_table`` (None): gensim builds it in a Python loop
+        over the vocabulary, half a second at 27k words.
 
         Raises
         ------
@@ -55,7 +61,10 @@ class TablesMixin:
             If ``count ** ns_exponent`` overflows for this vocabulary.
         """
         check_noise_overflow(self._vocab_counts(), self.ns_exponent)
-        super().make_cum_table(domain=domain)
+        if self.loss in KERNEL_LOSSES:
+            self.cum_table = None
+        else:
+            super().make_cum_table(domain=domain)
         if self.uses_own_kernels:
             self.build_noise_tables()
 

@@ -489,3 +489,12 @@ def test_doc2vec_infers_on_a_read_only_model(tmp_path, lee_documents, loss, extr
     mapped = Doc2Vec.load(path, mmap='r')   # its RNG as saved, as the other's
     assert mapped.evaluate_log_likelihood(heldout).perplexity == pytest.approx(
         Doc2Vec.load(path).evaluate_log_likelihood(heldout).perplexity, rel=1e-5)
+
+
+@pytest.mark.parametrize("cls", [Word2Vec, FastText, Doc2Vec])
+def test_only_gensims_kernels_get_gensims_cum_table(cls, lee_corpus, lee_documents):
+    corpus = lee_documents[:60] if cls is Doc2Vec else lee_corpus[:60]
+    ours = cls(corpus, loss="blackout", vector_size=8, min_count=3, epochs=1, workers=1)
+    assert ours.cum_table is None and len(ours.noise_alias) == len(ours.wv)
+    theirs = cls(corpus, vector_size=8, min_count=3, epochs=1, workers=1)
+    assert theirs.cum_table is not None and len(theirs.cum_table) == len(theirs.wv)
