@@ -17,6 +17,7 @@ from blackout_ext.checks import (
     check_ns_exponent, check_output_bias, check_shared_samples, check_training_values, corpus_file_path,
     resolve_output_layer,
 )
+from blackout_ext.corpora import LineSentence, warn_invalid_tokens
 from blackout_ext.output_arrays import WEIGHT_LIMIT, at_weight_limit
 
 logger = logging.getLogger(__name__)
@@ -224,15 +225,12 @@ class TrainingHooksMixin:
             logger.info("collecting all words and their counts")
             counts, total_words, corpus_count, invalid = _scan.scan_file(path, MAX_WORDS_IN_BATCH)
             self.raw_vocab = collections.defaultdict(int, counts)
-            if invalid:
-                logger.warning("skipped %i tokens that are not valid UTF-8 in %s", invalid, path)
+            warn_invalid_tokens(invalid, path)
             logger.info("collected %i word types from a corpus of %i raw words and %i sentences",
                         len(self.raw_vocab), total_words, corpus_count)
             return total_words, corpus_count
         reader = None
         if path is not None:
-            from blackout_ext.corpora import LineSentence
-
             corpus_iterable = reader = LineSentence(path)
         result = super().scan_vocab(corpus_iterable=corpus_iterable, progress_per=progress_per, workers=workers,
                                     trim_rule=trim_rule)

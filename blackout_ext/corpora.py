@@ -73,8 +73,13 @@ class LineSentence(gensim_word2vec.LineSentence):
 
     def warn_invalid(self):
         """Log a warning if the last pass skipped tokens."""
-        if self.invalid_tokens:
-            logger.warning("skipped %i tokens that are not valid UTF-8 in %s", self.invalid_tokens, self.source)
+        warn_invalid_tokens(self.invalid_tokens, self.source)
+
+
+def warn_invalid_tokens(count, source):
+    """Log a warning that `count` tokens of `source` were skipped as invalid UTF-8 (none: nothing)."""
+    if count:
+        logger.warning("skipped %i tokens that are not valid UTF-8 in %s", count, source)
 
 
 def load_sentences(path, limit=None):

@@ -171,15 +171,10 @@ def loss_spec(name):
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}") from None
 
 
-def loss_list(names=LOSSES, literal=False):
-    """`names` for a help text, ``'nce', 'blackout' and 'softmax'``; `literal`: as reST literals, for docstrings."""
-    quoted = [f"``{name!r}``" if literal else repr(name) for name in names]
+def loss_list(names):
+    """`names` as reST literals for a docstring: ``'nce'``, ``'blackout'`` and ``'softmax'``."""
+    quoted = [f"``{name!r}``" for name in names]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def loss_lines(indent="    "):
-    """One line per loss of the table, ``name: summary``, for docstrings and help texts."""
-    return "\n".join(f"{indent}* ``{loss.name!r}``: {loss.summary}" for loss in LOSS_TABLE)
 
 
 GENERATED = "# Written by setup.py from LOSS_TABLE in blackout_ext/losses.py; do not edit, edit the table.\n"
@@ -226,7 +221,7 @@ def doc_fields():
     ``$keeps_hits_losses``, ``$redraws_losses`` (quoted lists), ``$tuned_sg_alpha``, ``$tuned_cbow_alpha``.
     """
     def listed(names):
-        return loss_list(names, literal=True) if names else "none"
+        return loss_list(names) if names else "none"
 
     def either(names):
         return listed(names).replace(" and ", " or ")
@@ -289,13 +284,13 @@ def markdown_table(table=LOSS_TABLE):
     return "\n".join([README_BEGIN] + rows + [README_END])
 
 
-def rewrite_readme(path):
+def rewrite_readme(path, table=LOSS_TABLE):
     """Replace the block between :data:`README_BEGIN` and :data:`README_END` of `path` with
-    :func:`markdown_table`; returns whether the file changed."""
+    :func:`markdown_table` of `table`; returns whether the file changed."""
     with open(path, encoding="utf8") as fin:
         text = fin.read()
     start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
-    new = text[:start] + markdown_table() + text[end:]
+    new = text[:start] + markdown_table(table) + text[end:]
     if new != text:
         with open(path, "w", encoding="utf8") as fout:
             fout.write(new)

@@ -85,10 +85,14 @@ class OutputArray:
         """The array of `model`, or None when it has none."""
         return getattr(model, self.name, None) if self.present(model) else None
 
+    def started(self, model):
+        """The array's start for `model`'s whole vocabulary, as :attr:`dtype`."""
+        return np.asarray(self.start(model), dtype=self.dtype)
+
     def grown(self, model):
         """The array for `model`'s whole vocabulary: the old values kept, new words started."""
         old = getattr(model, self.name, None)
-        grown = self.start(model)
+        grown = self.started(model)
         if old is not None:
             keep = min(len(old), len(grown))
             grown[:keep] = old[:keep]
@@ -143,7 +147,7 @@ class ArraysMixin:
                 setattr(self, name, written_zeros(getattr(self, name)))
         for array in OUTPUT_ARRAYS:
             if array.present(self):
-                setattr(self, array.name, array.start(self))
+                setattr(self, array.name, array.started(self))
 
     def update_weights(self):
         """Grow the weights for new words; the registry's arrays start their new words as its
