@@ -1,32 +1,42 @@
 """Data-parallel training on a Dask cluster: each worker trains the shards it reads.
 
-:func:`train` is the entry point::
+:func:`train` is the entry point, for :class:`~blackout_ext.Word2Vec` (the default),
+:class:`~blackout_ext.FastText` and :class:`~blackout_ext.Doc2Vec`::
 
     from dask.distributed import Client
-    from blackout_ext import distributed
+    from blackout_ext import FastText, distributed
 
     client = Client("tcp://scheduler:8786")
     model = distributed.train(["s3://bucket/part-0.txt.gz", ...], client, loss="blackout", epochs=5)
+    model = distributed.train(["s3://bucket/part-0.txt.gz", ...], client, model=FastText, loss="nce")
 
 How it works:
 
 * **Vocabulary.** One task per shard counts its words (:func:`count_shard`); the driver adds
   the counts up in shard order, which gives exactly the counts, and the order of first
   occurrence, of one machine's ``build_vocab`` over the shards concatenated. The driver then
-  prepares the vocabulary, the weights and the noise tables once; they reach the workers with
-  the model.
-* **Training.** An epoch is cut into rounds of about ``sync_words`` words. A round has one
-  task per worker (:func:`train_slices`); each task trains the next slice of sentences of its
-  shards on a replica of the model kept in the worker process, along one global learning-rate
-  schedule (linear from ``alpha`` to ``min_alpha`` over all epochs' words, as gensim's), scaled
-  by the number of tasks (``scale_alpha``). The task returns only the rows it changed, in every
-  trained array (input vectors, output layer, output bias, NCE normalisers).
+  prepares the vocabulary, the weights, the noise tables and (FastText) the n-gram buckets
+  once; they reach the workers with the model.
+* **Documents** (Doc2Vec). Each line of each shard is a document, tagged by its line number
+  counted over the shards in order: the tags one machine's ``corpus_file`` gives the shards
+  concatenated.
+* **Training.** An epoch is cut into rounds of about ``sync_words`` words. A round has
+  :attr:`DistributedReport.tasks` tasks (by default one per worker at the start; fixed for the
+  run, so that the result does not depend on when workers come and go), each training the
+  next slice of sentences of its shards (:func:`train_slices`) on a replica of the model kept
+  in the worker process, along one global learning-rate schedule (linear from ``alpha`` to
+  ``min_alpha`` over all epochs' words, as gensim's), scaled by the number of tasks
+  (``scale_alpha``). A shard belongs to the same task in every round, so a document's vector
+  is only ever trained by one task. The task returns only the rows it changed, in every
+  trained array (:func:`trained_arrays`: input vectors, n-gram buckets, document vectors,
+  output layer, output bias, NCE normalisers).
 * **Synchronisation.** The driver sets each row to the mean of its changes over the tasks that
   changed it (``combine="mean"``; Spark's Word2Vec does the same once per iteration since
   SPARK-24666), or to their sum (``combine="sum"``). It then broadcasts the changed rows, the
   round's update, to the workers, which apply it to their replicas. A worker that lacks the
-  previous version (a restarted process) asks for the whole model instead.
-  :attr:`DistributedReport.rounds` records the bytes moved.
+  previous version (a restarted process) asks for the whole model instead. A row only one task
+  changed (a document's, say) gets that task's value under either rule.
+  :attr:`DistributedReport.rounds` records the bytes moved, in all and per array.
 * **Faults.** A task is a pure function of the model's version, its slices and its seed.
   When a worker process dies, Dask runs its tasks again elsewhere and the driver gets each
   result once: no word is counted twice or lost. With ``checkpoint=``, the driver saves the
@@ -50,9 +60,13 @@ import uuid
 
 import numpy as np
 
-from blackout_ext.corpora import LineSentence
-from blackout_ext import output_arrays
+from gensim.models.doc2vec import TaggedDocument
+
+from blackout_ext.corpora import LineSentence, decode_tokens, warn_invalid_tokens
 from blackout_ext._epochs import cut_jobs
+from blackout_ext.doc2vec import Doc2Vec
+from blackout_ext.fasttext import FastText
+from blackout_ext.inputs import InputKind
 from blackout_ext.word2vec import Word2Vec
 
 logger = logging.getLogger(__name__)
@@ -66,7 +80,15 @@ _REPLICA_LOCK = threading.Lock()
 _READERS = {}
 """In each worker process: (run id, shard) -> (next sentence index, open sentence iterator)."""
 
-_NOT_SUPPORTED = ("sentences", "corpus_iterable", "corpus_file", "max_vocab_size", "trim_rule", "callbacks")
+MODEL_CLASSES = (Word2Vec, FastText, Doc2Vec)
+"""The models :func:`train` trains (and their subclasses)."""
+
+DERIVED_ARRAYS = {InputKind.SUBWORDS: ("wv.vectors",)}
+"""Per input kind, the trainable arrays the driver recomposes instead of shipping them:
+FastText's ``wv.vectors`` is ``wv.vectors_vocab`` and ``wv.vectors_ngrams`` combined."""
+
+_NOT_SUPPORTED = ("sentences", "documents", "corpus_iterable", "corpus_file", "max_vocab_size", "trim_rule",
+                  "callbacks")
 
 
 @dataclasses.dataclass
@@ -78,7 +100,9 @@ class DistributedReport:
     shards : list of str
         The shards, in order.
     shard_sentences, shard_words : list of int
-        Sentences and words of each shard.
+        Sentences (Doc2Vec: documents, one per line) and words of each shard.
+    tasks : int
+        Tasks per round. Shard ``i`` is trained by task ``i % tasks`` in every round.
     epochs, rounds_per_epoch : int
         The schedule: each epoch has `rounds_per_epoch` synchronisations.
     combine : str
@@ -95,7 +119,8 @@ class DistributedReport:
         The training loss over all finished rounds (with ``compute_loss=True``).
     rounds : list of dict
         Per synchronisation: epoch, round, words, the rows changed per array, bytes returned by
-        the tasks, bytes broadcast, whole models sent, and seconds: in all, waiting for the
+        the tasks and bytes broadcast (in all, and per array: ``bytes_returned_by_array``,
+        ``bytes_broadcast_by_array``), whole models sent, and seconds: in all, waiting for the
         tasks, combining, broadcasting, and the slowest task's reading, training and total.
     """
     shards: list
@@ -103,6 +128,7 @@ class DistributedReport:
     shard_words: list
     epochs: int
     rounds_per_epoch: int
+    tasks: int = 0
     combine: str = "mean"
     scale_alpha: bool = True
     done_rounds: int = 0
@@ -113,17 +139,49 @@ class DistributedReport:
     rounds: list = dataclasses.field(default_factory=list)
 
 
-def count_shard(path):
+class LineDocuments:
+    """The lines of a file as lists of tokens, one document per line (empty lines included), as
+    gensim's ``TaggedLineDocument`` reads them for Doc2Vec, skipping tokens that are not valid
+    UTF-8 as :class:`~blackout_ext.corpora.LineSentence` does."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def __iter__(self):
+        from gensim import utils
+
+        invalid = 0
+        with utils.open(self.source, "rb") as fin:
+            for line in fin:
+                tokens, bad = decode_tokens(line)
+                invalid += bad
+                yield tokens
+        warn_invalid_tokens(invalid, self.source)
+
+
+def shard_reader(path, documents=False):
+    """The sentences of a shard (Doc2Vec: its documents, one per line)."""
+    return LineDocuments(path) if documents else LineSentence(path)
+
+
+def count_shard(path, documents=False):
     """Count the words of one shard, as ``build_vocab`` would.
+
+    Parameters
+    ----------
+    path : str
+        The shard.
+    documents : bool, optional
+        Count documents, one per line (Doc2Vec), rather than sentences.
 
     Returns
     -------
     (dict, int, int)
-        Word counts, in order of first occurrence; sentences; words.
+        Word counts, in order of first occurrence; sentences (or documents); words.
     """
     counts = collections.Counter()
     sentences = words = 0
-    for sentence in LineSentence(path):
+    for sentence in shard_reader(path, documents):
         counts.update(sentence)
         sentences += 1
         words += len(sentence)
@@ -131,20 +189,35 @@ def count_shard(path):
 
 
 def trained_arrays(model):
-    """The (name, array) pairs that training changes, for this model's layers."""
-    arrays = [("vectors", model.wv.vectors)]
-    for name in output_arrays.GENSIM_OUTPUT + tuple(a.name for a in output_arrays.OUTPUT_ARRAYS if a.shipped):
-        value = getattr(model, name, None)
-        if value is not None and len(value):
-            arrays.append((name, value))
-    return arrays
+    """The (name, array) pairs that training changes and a synchronisation ships.
+
+    The model's own list of trainable arrays (``model._trainable_arrays()``: input vectors,
+    n-gram buckets, document vectors, the output layer's arrays), without the lock factors,
+    which training only reads, and without the arrays the driver recomposes
+    (:data:`DERIVED_ARRAYS`).
+    """
+    derived = DERIVED_ARRAYS.get(model.input_kind, ())
+    return [(name, array) for name, array in model._trainable_arrays()
+            if not name.endswith("_lockf") and name not in derived and len(array)]
 
 
-def set_trained_array(model, name, value):
-    if name == "vectors":
-        model.wv.vectors = value
-    else:
-        setattr(model, name, value)
+def candidate_rows(model, name, documents):
+    """The rows of array `name` that training on `documents` can change, or None for any row.
+
+    Only the big arrays narrow it down: FastText's n-gram buckets to the buckets of the
+    documents' words, Doc2Vec's document vectors to the documents' tags. So a task copies and
+    compares those rows, not the whole bucket matrix or every document's vector.
+    """
+    if name == "wv.vectors_ngrams":
+        start, buckets = model.subword_table()
+        words = {w for doc in documents for w in (doc.words if isinstance(doc, TaggedDocument) else doc)}
+        index = sorted(model.wv.key_to_index[w] for w in words if w in model.wv.key_to_index)
+        pieces = [buckets[start[i]:start[i + 1]] for i in index]
+        return np.unique(np.concatenate(pieces + [np.zeros(0, dtype=buckets.dtype)])).astype(np.int64)
+    if name == "dv.vectors":
+        tags = [model.dv.get_index(tag) for doc in documents for tag in doc.tags if tag in model.dv]
+        return np.unique(np.asarray(tags, dtype=np.int64))
+    return None
 
 
 def changed_rows(old, new):
@@ -161,7 +234,8 @@ def sparse_nbytes(rows):
 
 
 def shippable(model):
-    """A shallow copy of `model` without its process-local caches (the C vocabulary hash)."""
+    """A shallow copy of `model` without its process-local caches (the C vocabulary hash) and
+    its report."""
     clone = copy.copy(model)
     clone.__dict__.pop("_vocab_hash_cache", None)
     clone.__dict__.pop("distributed_report", None)
@@ -191,14 +265,21 @@ def _replica(run_id, version, update, full):
     return None
 
 
-def _read_slice(run_id, path, start, stop):
-    """Sentences [start, stop) of a shard; the next slice of the same shard continues the read."""
+def _read_slice(run_id, path, start, stop, first_tag=None):
+    """Sentences [start, stop) of a shard; the next slice of the same shard continues the read.
+
+    With `first_tag` (Doc2Vec), documents: line ``i`` of the shard is
+    ``TaggedDocument(words, [first_tag + i])``.
+    """
+    documents = first_tag is not None
     key = (run_id, path)
     position, sentences = _READERS.pop(key, (0, None))
     if sentences is None or position > start:
-        position, sentences = 0, iter(LineSentence(path))
+        position, sentences = 0, iter(shard_reader(path, documents))
     piece = list(itertools.islice(sentences, start - position, stop - position))
     _READERS[key] = (stop, sentences)
+    if documents:
+        piece = [TaggedDocument(words, [first_tag + start + i]) for i, words in enumerate(piece)]
     return piece
 
 
@@ -213,6 +294,8 @@ def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, se
     `update` is the pickled update from version - 1 to `version` ({array name: (indices,
     values)}), or None; `full` the pickled model at `version`, or None. A worker whose replica
     is at `version` needs neither, one at version - 1 needs `update`, any other `full`.
+    `slices` is a list of (shard path, first sentence, end sentence, first tag), the tag being
+    None but for Doc2Vec.
 
     Returns
     -------
@@ -225,14 +308,17 @@ def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, se
         model = _replica(run_id, version, update, full)
         if model is None:
             return NEED_STATE
-        sentences = [s for path, start, stop in slices for s in _read_slice(run_id, path, start, stop)]
+        sentences = [s for path, start, stop, tag in slices for s in _read_slice(run_id, path, start, stop, tag)]
         read = time.perf_counter()
         arrays = trained_arrays(model)
-        snapshot = [(name, array.copy()) for name, array in arrays]
+        snapshot = []
+        for name, array in arrays:
+            rows = candidate_rows(model, name, sentences)
+            snapshot.append((rows, array.copy() if rows is None else array[rows]))
         model.random = np.random.RandomState(seed)
         model.compute_loss = bool(compute_loss)
         model.running_training_loss = 0.0
-        total = max(sum(len(s) for s in sentences), 1)
+        total = max(sum(len(getattr(s, "words", s)) for s in sentences), 1)
         done = trained = raw = 0
         memory = model._get_thread_working_mem()
         trained_from = time.perf_counter()
@@ -244,10 +330,15 @@ def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, se
             done += size
         trained_to = time.perf_counter()
         rows = {}
-        for (name, new), (_, old) in zip(arrays, snapshot):
-            index = changed_rows(old, new)
-            rows[name] = (index, new[index].copy())
-            set_trained_array(model, name, old)   # back to `version`
+        for (name, array), (candidates, old) in zip(arrays, snapshot):
+            if candidates is None:
+                index = changed_rows(old, array)
+                rows[name] = (index, array[index].copy())
+                array[...] = old   # back to `version`
+            else:
+                index = candidates[changed_rows(old, array[candidates])]
+                rows[name] = (index, array[index].copy())
+                array[candidates] = old
         return dict(trained=trained, raw=raw, loss=float(model.running_training_loss), rows=rows,
                     seconds_read=read - began, seconds_train=trained_to - trained_from,
                     seconds=time.perf_counter() - began)
@@ -284,7 +375,10 @@ def combine_rows(model, results, rule="mean"):
     return update
 
 
-def _check_arguments(corpus_files, client, sync_words, combine, word2vec_kwargs):
+def _check_arguments(corpus_files, client, model_class, sync_words, combine, tasks, model_kwargs):
+    if not (isinstance(model_class, type) and issubclass(model_class, MODEL_CLASSES)):
+        raise TypeError(f"model must be one of blackout_ext's {', '.join(c.__name__ for c in MODEL_CLASSES)} "
+                        f"(or a subclass), got {model_class!r}")
     if isinstance(corpus_files, (str, bytes)) or not len(corpus_files):
         raise ValueError("corpus_files must be a non-empty list of paths or URLs, one per shard")
     if client is None or not hasattr(client, "submit"):
@@ -293,16 +387,20 @@ def _check_arguments(corpus_files, client, sync_words, combine, word2vec_kwargs)
         raise ValueError(f"sync_words must be >= 1, got {sync_words}")
     if combine not in COMBINE_RULES:
         raise ValueError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
+    if tasks is not None and (isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1):
+        raise ValueError(f"tasks must be a positive int or None, got {tasks!r}")
     for name in _NOT_SUPPORTED:
-        if word2vec_kwargs.get(name) is not None:
+        if model_kwargs.get(name) is not None:
             raise TypeError(f"distributed.train() does not take {name}=: the corpus is corpus_files, "
                             "read by the workers")
 
 
-def build_vocabulary(corpus_files, client, word2vec_kwargs):
-    """Count the shards on the workers, merge exactly, and build a model's vocabulary and weights."""
-    model = Word2Vec(**word2vec_kwargs)   # checks the parameters before any work
-    futures = client.map(count_shard, list(corpus_files), pure=False)
+def build_vocabulary(corpus_files, client, model_class, model_kwargs):
+    """Count the shards on the workers, merge exactly, and build a model's vocabulary (Doc2Vec:
+    and its tags, the documents' global line numbers) and weights."""
+    model = model_class(**model_kwargs)   # checks the parameters before any work
+    documents = model.input_kind == InputKind.DOCUMENTS
+    futures = client.map(count_shard, list(corpus_files), [documents] * len(corpus_files), pure=False)
     counted = []
     for path, future in zip(corpus_files, futures):
         try:
@@ -314,6 +412,8 @@ def build_vocabulary(corpus_files, client, word2vec_kwargs):
         merged.update(counts)
     sentences = sum(c[1] for c in counted)
     words = sum(c[2] for c in counted)
+    if documents:   # as gensim's scan of a corpus_file: the int tags 0 .. documents - 1
+        model.dv.index_to_key = list(range(sentences))
     model.build_vocab_from_freq(dict(merged), corpus_count=sentences)
     model.corpus_total_words = words
     if not len(model.wv):
@@ -321,17 +421,22 @@ def build_vocabulary(corpus_files, client, word2vec_kwargs):
     return model, [c[1] for c in counted], [c[2] for c in counted]
 
 
-def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alpha=True, checkpoint=None,
-          resume=False, retries=2, on_sync=None, **word2vec_kwargs):
-    """Train a :class:`~blackout_ext.Word2Vec` on shards read by the workers of a Dask cluster.
+def train(corpus_files, client, model=Word2Vec, sync_words=1_000_000, combine="mean", scale_alpha=True,
+          checkpoint=None, resume=False, retries=2, on_sync=None, tasks=None, **model_kwargs):
+    """Train a :class:`~blackout_ext.Word2Vec`, :class:`~blackout_ext.FastText` or
+    :class:`~blackout_ext.Doc2Vec` on shards read by the workers of a Dask cluster.
 
     Parameters
     ----------
     corpus_files : list of str
-        The shards: one sentence per line, tokens separated by whitespace; plain, ``.gz``,
+        The shards: one sentence per line (Doc2Vec: one document per line, tagged by its line
+        number over the shards in order), tokens separated by whitespace; plain, ``.gz``,
         ``.bz2`` or any URL smart_open reads. Every worker must be able to read every shard.
     client : dask.distributed.Client
         The cluster.
+    model : type, optional
+        The model class: :class:`~blackout_ext.Word2Vec` (the default),
+        :class:`~blackout_ext.FastText` or :class:`~blackout_ext.Doc2Vec`, or a subclass.
     sync_words : int, optional
         Words trained (by all workers together) between synchronisations.
     combine : {'mean', 'sum'}, optional
@@ -353,15 +458,18 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
         again by Dask itself.
     on_sync : callable, optional
         Called as ``on_sync(model, report)`` after each synchronisation, on the driver.
-    **word2vec_kwargs
-        :class:`~blackout_ext.Word2Vec`'s parameters (``loss``, ``negative``, ``epochs``, ...),
-        without a corpus.
+    tasks : int, optional
+        Tasks per round (each trains the slices of every `tasks`-th shard). By default one per
+        worker when training starts, at most one per shard. The result depends on it, not on the
+        workers: it is kept in the report, and a resumed training keeps it.
+    **model_kwargs
+        The model's parameters (``loss``, ``negative``, ``epochs``, ...), without a corpus.
 
     Returns
     -------
-    :class:`~blackout_ext.Word2Vec`
-        The trained model; ``model.distributed_report`` (:class:`DistributedReport`) says what
-        was done.
+    :class:`~blackout_ext.Word2Vec`, :class:`~blackout_ext.FastText` or :class:`~blackout_ext.Doc2Vec`
+        The trained model, of class `model`; ``model.distributed_report``
+        (:class:`DistributedReport`) says what was done.
 
     Raises
     ------
@@ -370,37 +478,45 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
     RuntimeError
         When a shard's task fails for good (its worker lost too often, say); the message names the shard.
     """
-    _check_arguments(corpus_files, client, sync_words, combine, word2vec_kwargs)
+    model_class = model
+    _check_arguments(corpus_files, client, model_class, sync_words, combine, tasks, model_kwargs)
     corpus_files = [str(path) for path in corpus_files]
     if resume:
         if checkpoint is None:
             raise ValueError("resume=True needs checkpoint=, the file to resume from")
-        model = Word2Vec.load(checkpoint)
+        model = model_class.load(checkpoint)
         report = model.distributed_report
         if report.shards != corpus_files:
             raise ValueError(f"checkpoint {checkpoint!r} was made with other shards: {report.shards}")
-        for name, value in word2vec_kwargs.items():
+        for name, value in model_kwargs.items():
             if hasattr(model, name) and getattr(model, name) != value:
                 raise ValueError(f"checkpoint {checkpoint!r} was made with {name}={getattr(model, name)!r}, "
                                  f"not {value!r}")
+        if tasks is not None and tasks != report.tasks:
+            raise ValueError(f"checkpoint {checkpoint!r} was made with tasks={report.tasks}, not {tasks}")
     else:
-        model, shard_sentences, shard_words = build_vocabulary(corpus_files, client, word2vec_kwargs)
+        model, shard_sentences, shard_words = build_vocabulary(corpus_files, client, model_class, model_kwargs)
         words = sum(shard_words)
+        if tasks is None:
+            tasks = len(client.nthreads()) or 1   # asked of the scheduler now
         report = DistributedReport(
             shards=corpus_files, shard_sentences=shard_sentences, shard_words=shard_words, epochs=model.epochs,
-            rounds_per_epoch=max(1, math.ceil(words / int(sync_words))), combine=combine,
-            scale_alpha=bool(scale_alpha))
+            rounds_per_epoch=max(1, math.ceil(words / int(sync_words))), tasks=min(tasks, len(corpus_files)),
+            combine=combine, scale_alpha=bool(scale_alpha))
         model.distributed_report = report
         model.running_training_loss = 0.0
-    logger.info("training on %d shards (%d words) for %d epochs, %d synchronisations per epoch",
-                len(corpus_files), sum(report.shard_words), report.epochs, report.rounds_per_epoch)
+    logger.info("training %s on %d shards (%d words) for %d epochs, %d synchronisations per epoch, %d tasks each",
+                type(model).__name__, len(corpus_files), sum(report.shard_words), report.epochs,
+                report.rounds_per_epoch, report.tasks)
+    if model.uses_own_kernels:
+        model._prepare_kernel_tables()   # built once here, they reach the workers with the model
     run_id = uuid.uuid4().hex
     total_rounds = report.epochs * report.rounds_per_epoch
     update_future = None
     while report.done_rounds < total_rounds:
         epoch, round_ = divmod(report.done_rounds, report.rounds_per_epoch)
         start = time.perf_counter()
-        workers = sorted(client.scheduler_info().get("workers", {}))
+        workers = sorted(client.nthreads())
         results, bytes_full, n_full = _run_round(client, model, report, run_id, update_future, epoch, round_,
                                                  retries, workers)
         tasks_done = time.perf_counter()
@@ -415,10 +531,12 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
         # as one bytes object: Dask would scatter a dict's values under its keys, the same each round
         update_future = client.scatter(pickle.dumps(update, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True,
                                        hash=False)
-        returned = sum(sparse_nbytes(r["rows"]) for r in results)
+        returned = {name: sum(sparse_nbytes({name: r["rows"][name]}) for r in results) for name in update}
+        broadcast = {name: sparse_nbytes({name: rows}) * max(len(workers), 1) for name, rows in update.items()}
         report.rounds.append(dict(
             epoch=epoch, round=round_, words=words, rows={name: len(index) for name, (index, _) in update.items()},
-            bytes_returned=returned, bytes_broadcast=sparse_nbytes(update) * max(len(workers), 1), whole_models=n_full,
+            bytes_returned=sum(returned.values()), bytes_broadcast=sum(broadcast.values()),
+            bytes_returned_by_array=returned, bytes_broadcast_by_array=broadcast, whole_models=n_full,
             bytes_whole_models=bytes_full, seconds=time.perf_counter() - start, seconds_tasks=tasks_done - start,
             seconds_combine=combined - tasks_done, seconds_broadcast=time.perf_counter() - combined,
             seconds_task_train=max(r["seconds_train"] for r in results),
@@ -426,13 +544,16 @@ def train(corpus_files, client, sync_words=1_000_000, combine="mean", scale_alph
             seconds_task=max(r["seconds"] for r in results)))
         logger.info("synchronisation %d/%d (epoch %d): %d words, %.1f MB returned, %.1f MB broadcast, "
                     "%d whole models sent", report.done_rounds, total_rounds, epoch + 1, words,
-                    returned / 2**20, report.rounds[-1]["bytes_broadcast"] / 2**20, n_full)
+                    report.rounds[-1]["bytes_returned"] / 2**20, report.rounds[-1]["bytes_broadcast"] / 2**20, n_full)
         model.running_training_loss = report.loss
         model.wv.norms = None
+        if checkpoint is not None or on_sync is not None:
+            model._clear_post_train()   # FastText: wv.vectors recomposed from what was trained
         if checkpoint is not None:
             model.save(checkpoint)
         if on_sync is not None:
             on_sync(model, report)
+    model._clear_post_train()
     model.train_count += 1
     return model
 
@@ -444,8 +565,10 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
     from distributed import KilledWorker
 
     n = report.rounds_per_epoch
-    n_tasks = max(1, min(len(report.shards), len(workers)))
+    n_tasks = report.tasks or max(1, min(len(report.shards), len(workers)))   # 0: a checkpoint made before tasks=
     scale = n_tasks if report.scale_alpha else 1
+    documents = model.input_kind == InputKind.DOCUMENTS
+    first_tags = np.concatenate([[0], np.cumsum(report.shard_sentences)]).tolist()
     # gensim's own schedule, linear over all epochs, at the start and the end of the round
     alpha_from = scale * model._get_next_alpha(round_ / n, epoch)
     alpha_to = scale * model._get_next_alpha((round_ + 1) / n, epoch)
@@ -455,9 +578,10 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
         slices = []
         for i in range(t, len(report.shards), n_tasks):
             count = report.shard_sentences[i]
-            slices.append((report.shards[i], count * round_ // n, count * (round_ + 1) // n))
+            slices.append((report.shards[i], count * round_ // n, count * (round_ + 1) // n,
+                           first_tags[i] if documents else None))
         seed = (model.seed * 1_000_003 + report.done_rounds * 10_007 + t) % 2**31
-        tasks.append((slices, seed, workers[t] if workers else None))
+        tasks.append((slices, seed, workers[t % len(workers)] if workers else None))
     full_future = None
     bytes_full = n_full = 0
     results = [None] * len(tasks)

@@ -11,15 +11,19 @@ distributed = pytest.importorskip("distributed", reason="the [distributed] extra
 
 import cloudpickle  # noqa: E402  (comes with distributed)
 
-from blackout_ext import KERNEL_LOSSES, Word2Vec  # noqa: E402
+from gensim.models.doc2vec import TaggedDocument  # noqa: E402
+
+from blackout_ext import KERNEL_LOSSES, Doc2Vec, FastText, Word2Vec  # noqa: E402
 from blackout_ext import distributed as bo_distributed  # noqa: E402
 from blackout_ext.corpora import LineSentence  # noqa: E402
-from helpers import partner_ranks, write_lines  # noqa: E402
+from helpers import partner_ranks, refind_rate, write_lines  # noqa: E402
 
 # the kill hook below runs in the workers, which cannot import this file: ship it by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 PARAMS = dict(vector_size=24, min_count=3, seed=3, negative=5, sample=1e-3)
+MODEL_PARAMS = {Word2Vec: {}, FastText: dict(bucket=4000, min_n=3, max_n=5), Doc2Vec: dict(dm=0, dbow_words=1)}
+"""Each model's parameters beside PARAMS: a small bucket matrix, and Doc2Vec training word vectors too."""
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +50,37 @@ def shards(tmp_path_factory, lee_corpus):
     return paths
 
 
-def one_machine(shards, **kwargs):
+def shard_documents(shards):
+    """The shards concatenated as one machine's corpus_file reads them for Doc2Vec: a document
+    per line, tagged by its line number."""
+    documents = []
+    for path in shards:
+        with (gzip.open if path.endswith(".gz") else open)(path, "rt", encoding="utf8") as fin:
+            documents += [TaggedDocument(line.split(), [len(documents) + i]) for i, line in enumerate(fin)]
+    return documents
+
+
+@pytest.fixture(scope="module")
+def concatenated(tmp_path_factory, shards):
+    """The shards concatenated into one plain file, for one machine's corpus_file."""
+    path = tmp_path_factory.mktemp("one") / "all.txt"
+    with open(path, "w", encoding="utf8") as fout:
+        for shard in shards:
+            with (gzip.open if shard.endswith(".gz") else open)(shard, "rt", encoding="utf8") as fin:
+                fout.write(fin.read())
+    return str(path)
+
+
+def shard_corpus(shards, model_class=Word2Vec):
+    if model_class is Doc2Vec:
+        return shard_documents(shards)
+    return [s for path in shards for s in LineSentence(path)]
+
+
+def one_machine(shards, model_class=Word2Vec, **kwargs):
     """The reference: one machine's build_vocab over the shards concatenated."""
-    model = Word2Vec(**dict(PARAMS, **kwargs))
-    model.build_vocab([s for path in shards for s in LineSentence(path)])
+    model = model_class(**{**PARAMS, **MODEL_PARAMS[model_class], **kwargs})
+    model.build_vocab(shard_corpus(shards, model_class))
     return model
 
 
@@ -67,20 +98,76 @@ def test_vocabulary_and_counts_equal_one_machine(client, shards):
     assert all(r["bytes_returned"] > 0 and r["bytes_broadcast"] > 0 for r in report.rounds)
 
 
+@pytest.mark.parametrize("model_class", [FastText, Doc2Vec])
+def test_fasttext_and_doc2vec_vocabulary_and_tags_equal_one_machine(client, shards, concatenated, model_class):
+    params = dict(PARAMS, **MODEL_PARAMS[model_class], loss="blackout", epochs=2)
+    rounds = []
+
+    def watch(model, report):   # which rows of the document vectors each round changed
+        rounds.append(model.dv.vectors.copy() if model_class is Doc2Vec else None)
+
+    model = bo_distributed.train(shards, client, model=model_class, sync_words=20_000, on_sync=watch, **params)
+    reference = model_class(**params)
+    reference.build_vocab(corpus_file=concatenated)
+    assert type(model) is model_class
+    assert model.wv.index_to_key == reference.wv.index_to_key
+    np.testing.assert_array_equal(model.wv.expandos["count"], reference.wv.expandos["count"])
+    assert (model.corpus_count, model.corpus_total_words) == (reference.corpus_count, reference.corpus_total_words)
+    report = model.distributed_report
+    assert report.raw_words == 2 * reference.corpus_total_words and report.tasks == 2
+    for r in report.rounds:
+        assert r["bytes_returned"] == sum(r["bytes_returned_by_array"].values())
+        assert r["bytes_broadcast"] == sum(r["bytes_broadcast_by_array"].values())
+    if model_class is FastText:
+        assert len(model.wv.buckets_word) == len(reference.wv.buckets_word)
+        assert all(np.array_equal(a, b) for a, b in zip(model.wv.buckets_word, reference.wv.buckets_word))
+        # only the bucket rows a round's words touch travel, not the bucket matrix
+        assert all(0 < r["rows"]["wv.vectors_ngrams"] < model.wv.bucket for r in report.rounds)
+        assert all(r["bytes_returned_by_array"]["wv.vectors_ngrams"] > 0 for r in report.rounds)
+        # wv.vectors is recomposed from what was trained, as gensim's FastText leaves it
+        vectors = model.wv.vectors.copy()
+        model.wv.adjust_vectors()
+        np.testing.assert_array_equal(vectors, model.wv.vectors)
+        assert np.isfinite(model.wv["distributedly"]).all() and np.abs(model.wv["distributedly"]).max() > 0
+    else:
+        # every line a document, tagged by its line number over the shards in order
+        assert model.dv.index_to_key == reference.dv.index_to_key == list(range(reference.corpus_count))
+        assert len(model.dv.vectors) == reference.corpus_count
+        # a round changes only the vectors of the documents of its slices: each its shard's task's
+        n, bounds = report.rounds_per_epoch, np.concatenate([[0], np.cumsum(report.shard_sentences)])
+        before = one_machine(shards, Doc2Vec, **dict(params, epochs=2)).dv.vectors   # the same start
+        for done, after in enumerate(rounds):
+            round_ = done % n
+            allowed = np.zeros(len(after), dtype=bool)
+            for i, count in enumerate(report.shard_sentences):
+                allowed[bounds[i] + count * round_ // n:bounds[i] + count * (round_ + 1) // n] = True
+            changed = (after != before).any(axis=1)
+            assert changed.any() and not (changed & ~allowed).any(), done
+            before = after
+        assert np.isfinite(model.infer_vector(["the", "government", "said"])).all()
+        result = model.evaluate_log_likelihood(shard_documents(shards)[:5])
+        # better than uniform over the vocabulary
+        assert result.n_predictions > 0 and np.isfinite(result.perplexity) and result.perplexity < len(model.wv)
+
+
+@pytest.mark.parametrize("model_class", [Word2Vec, FastText, Doc2Vec])
 @pytest.mark.parametrize("loss", ["ns", "hs"] + list(KERNEL_LOSSES))
-def test_every_loss_trains(client, shards, loss):
+def test_every_loss_trains(client, shards, loss, model_class):
     extra = dict(loss=None, hs=1, negative=0) if loss == "hs" else dict(loss=loss)
-    model = bo_distributed.train(shards[:2], client, epochs=1, sync_words=5_000, compute_loss=True,
+    extra.update(MODEL_PARAMS[model_class])
+    model = bo_distributed.train(shards[:2], client, model=model_class, epochs=1, sync_words=5_000, compute_loss=True,
                                  **dict(PARAMS, **extra))
-    untrained = one_machine(shards[:2], **extra)
+    untrained = one_machine(shards[:2], model_class, **extra)
     for name, array in bo_distributed.trained_arrays(model):
         assert np.isfinite(array).all(), name
         assert np.abs(array).max() < 100, name   # far from the kernels' clamp at 1e12
         assert not np.array_equal(array, dict(bo_distributed.trained_arrays(untrained))[name]), name
+    if model_class is not Word2Vec and loss in ("ns", "hs"):
+        return   # gensim's FastText and Doc2Vec kernels compute no loss
     # the same objective, over the same words, as one machine trains it: the loss agrees
-    single = one_machine(shards[:2], compute_loss=True, epochs=1, workers=1, **extra)
-    single.train([s for path in shards[:2] for s in LineSentence(path)], total_examples=single.corpus_count,
-                 epochs=1, compute_loss=True)
+    single = one_machine(shards[:2], model_class, compute_loss=True, epochs=1, workers=1, **extra)
+    single.train(shard_corpus(shards[:2], model_class), total_examples=single.corpus_count, epochs=1,
+                 compute_loss=True)
     assert model.get_latest_training_loss() == pytest.approx(single.get_latest_training_loss(), rel=0.25)
 
 
@@ -97,6 +184,28 @@ def test_quality_near_one_machine(client, shards, lee_corpus):
     assert distributed_rank < max(1.5 * single_rank, 40), ranks
 
 
+@pytest.mark.slow
+def test_fasttext_and_doc2vec_quality_near_one_machine(client, shards, lee_corpus):
+    """Same epochs, two seeds: FastText's neighbours and Doc2Vec's re-find rate are at least
+    about 0.9x one machine's."""
+    ranks, refound = [], []
+    documents = shard_documents(shards)
+    for seed in (1, 2):
+        params = dict(PARAMS, loss="blackout", epochs=10, seed=seed)
+        ft = dict(params, **MODEL_PARAMS[FastText])
+        model = bo_distributed.train(shards, client, model=FastText, sync_words=10_000, **ft)
+        single = FastText(lee_corpus, workers=1, **ft)
+        ranks.append((np.median(partner_ranks(model)), np.median(partner_ranks(single))))
+        d2v = dict(params, **MODEL_PARAMS[Doc2Vec], epochs=20)
+        model = bo_distributed.train(shards, client, model=Doc2Vec, sync_words=10_000, **d2v)
+        single = Doc2Vec(documents, workers=1, **d2v)
+        refound.append((refind_rate(model, documents), refind_rate(single, documents)))
+    distributed_rank, single_rank = np.mean(ranks, axis=0)
+    assert distributed_rank < max(1.5 * single_rank, 40), ranks
+    distributed_refound, single_refound = np.mean(refound, axis=0)
+    assert distributed_refound >= 0.9 * single_refound - 0.05, refound
+
+
 def _kill_on_second_slice():
     """Installed in one worker: its second training task dies midway, as a lost machine would."""
     original = bo_distributed._read_slice
@@ -111,16 +220,24 @@ def _kill_on_second_slice():
     bo_distributed._read_slice = read_then_die
 
 
-def test_survives_a_worker_killed_mid_training(client, shards):
+@pytest.mark.parametrize("model_class", [Word2Vec, FastText, Doc2Vec])
+def test_survives_a_worker_killed_mid_training(client, shards, model_class):
+    client.wait_for_workers(2, timeout=120)
     pids = client.run(os.getpid)
     victim = sorted(pids)[0]
     client.run(_kill_on_second_slice, workers=[victim])
-    model = bo_distributed.train(shards, client, loss="blackout", epochs=2, sync_words=10_000, **PARAMS)
-    client.wait_for_workers(2)
+    model = bo_distributed.train(shards, client, model=model_class, loss="blackout", epochs=2, sync_words=10_000,
+                                 tasks=2, **PARAMS, **MODEL_PARAMS[model_class])
+    client.wait_for_workers(2, timeout=120)
     assert sorted(client.run(os.getpid).values()) != sorted(pids.values())   # a worker process was replaced
-    reference = one_machine(shards, loss="blackout")
+    reference = one_machine(shards, model_class, loss="blackout")
     np.testing.assert_array_equal(model.wv.expandos["count"], reference.wv.expandos["count"])
-    assert model.distributed_report.raw_words == 2 * reference.corpus_total_words
+    report = model.distributed_report
+    assert report.raw_words == 2 * reference.corpus_total_words
+    # each round read each shard's slice once: the words of one machine's pass, per epoch
+    assert sum(r["words"] for r in report.rounds[:report.rounds_per_epoch]) == reference.corpus_total_words
+    if model_class is Doc2Vec:
+        assert model.dv.index_to_key == list(range(reference.corpus_count))
     for name, array in bo_distributed.trained_arrays(model):
         assert np.isfinite(array).all(), name
 
@@ -129,8 +246,11 @@ class DriverCrash(Exception):
     pass
 
 
-def test_resume_from_checkpoint_is_bit_identical(client, shards, tmp_path):
-    params = dict(PARAMS, loss="nce", epochs=2, sync_words=15_000)
+@pytest.mark.parametrize("model_class", [Word2Vec, FastText, Doc2Vec])
+def test_resume_from_checkpoint_is_bit_identical(client, shards, tmp_path, model_class):
+    # tasks= fixes the work's decomposition, whatever the workers when each run starts
+    params = dict(PARAMS, **MODEL_PARAMS[model_class], loss="nce", epochs=2, sync_words=15_000, tasks=2,
+                  model=model_class)
     whole = bo_distributed.train(shards, client, **params)
     path = str(tmp_path / "run.model")
 
@@ -140,12 +260,15 @@ def test_resume_from_checkpoint_is_bit_identical(client, shards, tmp_path):
 
     with pytest.raises(DriverCrash):
         bo_distributed.train(shards, client, checkpoint=path, on_sync=crash_after_three, **params)
-    assert Word2Vec.load(path).distributed_report.done_rounds == 3
+    assert model_class.load(path).distributed_report.done_rounds == 3
     with pytest.raises(ValueError, match="epochs=2"):
         bo_distributed.train(shards, client, checkpoint=path, resume=True, **dict(params, epochs=3))
     with pytest.raises(ValueError, match="other shards"):
         bo_distributed.train(shards[:3], client, checkpoint=path, resume=True, **params)
+    with pytest.raises(ValueError, match="tasks=2, not 1"):
+        bo_distributed.train(shards, client, checkpoint=path, resume=True, **dict(params, tasks=1))
     resumed = bo_distributed.train(shards, client, checkpoint=path, resume=True, **params)
+    assert type(resumed) is model_class
     assert resumed.distributed_report.done_rounds == whole.distributed_report.done_rounds
     assert resumed.distributed_report.raw_words == whole.distributed_report.raw_words
     for (name, a), (_, b) in zip(bo_distributed.trained_arrays(resumed), bo_distributed.trained_arrays(whole)):
@@ -172,6 +295,15 @@ def test_bad_arguments_are_named(client, shards, tmp_path):
         bo_distributed.train(shards, client, loss="nope")
     with pytest.raises(ValueError, match="checkpoint"):
         bo_distributed.train(shards, client, resume=True)
+    from gensim.models import Word2Vec as GensimWord2Vec
+    for bad in (GensimWord2Vec, "FastText", Word2Vec(vector_size=4)):
+        with pytest.raises(TypeError, match="model must be one of blackout_ext's Word2Vec, FastText, Doc2Vec"):
+            bo_distributed.train(shards, client, model=bad)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="tasks must be a positive int"):
+            bo_distributed.train(shards, client, tasks=bad)
+    with pytest.raises(TypeError, match="documents"):
+        bo_distributed.train(shards, client, model=Doc2Vec, documents=[TaggedDocument(["a"], [0])])
 
 
 def test_combine_rows_sums_or_averages_the_tasks_changes():
@@ -179,11 +311,11 @@ def test_combine_rows_sums_or_averages_the_tasks_changes():
     model = Word2Vec(vector_size=2, min_count=1, loss="nce", negative=2, seed=1)
     model.build_vocab([["a", "b", "c", "d"]])
     start = {name: array.copy() for name, array in bo_distributed.trained_arrays(model)}
-    v = start["vectors"]
+    v = start["wv.vectors"]
 
     def task(rows, values):
         result = {name: (np.zeros(0, dtype=np.int64), array[:0]) for name, array in start.items()}
-        result["vectors"] = (np.array(rows), np.array(values, dtype=np.float32))
+        result["wv.vectors"] = (np.array(rows), np.array(values, dtype=np.float32))
         return dict(rows=result)
 
     first = task([0, 1], [v[0] + 1.0, v[1] + 2.0])
@@ -193,5 +325,5 @@ def test_combine_rows_sums_or_averages_the_tasks_changes():
             array[...] = start[name]
         update = bo_distributed.combine_rows(model, [first, second], rule)
         np.testing.assert_allclose(model.wv.vectors - v, [[1, 1], [row1, row1], [-1, -1], [0, 0]], rtol=1e-6)
-        assert list(update["vectors"][0]) == [0, 1, 2] and len(update["syn1neg"][0]) == 0
-        np.testing.assert_array_equal(update["vectors"][1], model.wv.vectors[[0, 1, 2]])
+        assert list(update["wv.vectors"][0]) == [0, 1, 2] and len(update["syn1neg"][0]) == 0
+        np.testing.assert_array_equal(update["wv.vectors"][1], model.wv.vectors[[0, 1, 2]])
