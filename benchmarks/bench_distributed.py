@@ -2,9 +2,10 @@
 """Training on a Dask cluster against one machine: words/s and quality at equal epochs.
 
 The corpus (by default the WordNet glosses beside the repository) is written as ``--shards``
-plain-text shards. For each seed:
+plain-text shards (``--model doc2vec``: each line a document, tagged by its line number over
+the shards; the last ``--heldout`` lines are held out of the shards). For each seed:
 
-* **one machine**: one process, ``Word2Vec(workers=2)``, reading the shards in order;
+* **one machine**: one process, the model with ``workers=2``, reading the shards in order;
 * **Dask**: a ``LocalCluster`` of ``--dask-workers`` worker processes of one thread each, on
   127.0.0.1, running :func:`blackout_ext.distributed.train` over the shards with its defaults
   (mean of each row's changes, learning rate scaled by the tasks per round) at each
@@ -12,13 +13,24 @@ plain-text shards. For each seed:
   rules without the scaling: Spark's mean, and the sum.
 
 Both train the same epochs with the same parameters; their wall time includes the vocabulary
-(counted on the workers for Dask). Quality is simlex999, wordsim353 and analogies, averaged
-over the seeds, and its ratio to one machine's: the mean over the three sets of (Dask / one
-machine). Also reported: the bytes moved per synchronisation (rows returned by the tasks,
-rows broadcast to the workers, whole models sent).
+(counted on the workers for Dask). Quality, averaged over the seeds, and its ratio to one
+machine's (the mean over the measures of Dask / one machine):
+
+* Word2Vec and FastText (``--model fasttext``, ``--bucket`` n-gram rows): simlex999,
+  wordsim353 and analogies;
+* Doc2Vec (``--model doc2vec``): the re-find rate of 200 training documents (the share whose
+  inferred vector's nearest document vector is their own), and the held-out perplexity of the
+  held-out lines, each with an inferred vector (its ratio is one machine's over Dask's, so that
+  higher is better for every ratio).
+
+Also reported: the bytes moved per synchronisation (rows returned by the tasks, rows broadcast
+to the workers, whole models sent), and the share of the returned bytes that are n-gram rows
+(FastText) or document vectors (Doc2Vec).
 
     python benchmarks/bench_distributed.py
     python benchmarks/bench_distributed.py --loss nce --sync-words 100000,1000000 --seeds 1
+    python benchmarks/bench_distributed.py --model fasttext --sync-words 250000,1000000,0 --contrast-sync-words 0
+    python benchmarks/bench_distributed.py --model doc2vec --sync-words 250000,1000000,0 --contrast-sync-words 0
 """
 import argparse
 import json
@@ -33,7 +45,38 @@ sys.path.insert(0, HERE)
 
 from bench_speed import DEFAULT_CORPUS, load  # noqa: E402
 
-METRICS = ("simlex999", "wordsim353", "analogy_accuracy")
+METRICS = {"word2vec": ("simlex999", "wordsim353", "analogy_accuracy"),
+           "fasttext": ("simlex999", "wordsim353", "analogy_accuracy"),
+           "doc2vec": ("refind_rate", "perplexity")}
+LOWER_IS_BETTER = ("perplexity",)
+REFIND = 200
+SHARE = {"fasttext": "wv.vectors_ngrams", "doc2vec": "dv.vectors"}
+"""The array whose share of the returned bytes is reported, per model."""
+
+
+def model_class(name):
+    import blackout_ext
+
+    return {"word2vec": blackout_ext.Word2Vec, "fasttext": blackout_ext.FastText, "doc2vec": blackout_ext.Doc2Vec}[name]
+
+
+def documents_of(paths):
+    """The shards' lines as one machine's Doc2Vec corpus_file reads them: tagged by line number."""
+    from gensim.models.doc2vec import TaggedDocument
+    from blackout_ext.distributed import LineDocuments
+
+    lines = [words for path in paths for words in LineDocuments(path)]
+    return [TaggedDocument(words, [i]) for i, words in enumerate(lines)]
+
+
+def scores(model, name, heldout):
+    from blackout_ext.compare import quality_scores, refind_rate
+
+    if name != "doc2vec":
+        return quality_scores(model.wv)
+    training = [doc for doc in heldout["training"]]
+    return dict(refind_rate=refind_rate(model, training, n=REFIND),
+                perplexity=model.evaluate_log_likelihood(heldout["heldout"]).perplexity)
 
 
 def write_shards(sentences, n, folder):
@@ -47,28 +90,32 @@ def write_shards(sentences, n, folder):
     return paths
 
 
-def one_machine(paths, params):
-    from blackout_ext import Word2Vec
+def one_machine(paths, name, params, heldout):
     from blackout_ext.corpora import LineSentence
-    from blackout_ext.compare import quality_scores
 
-    corpus = [s for path in paths for s in LineSentence(path)]
+    if name == "doc2vec":
+        corpus = heldout["training"]
+    else:
+        corpus = [s for path in paths for s in LineSentence(path)]
     start = time.perf_counter()
-    model = Word2Vec(corpus, workers=2, **params)
+    model = model_class(name)(corpus, workers=2, **params)
     seconds = time.perf_counter() - start
-    return dict(quality_scores(model.wv), words_per_s=model.epochs * model.corpus_total_words / seconds)
+    return dict(scores(model, name, heldout), words_per_s=model.epochs * model.corpus_total_words / seconds)
 
 
-def on_dask(paths, client, params, sync_words, combine, scale_alpha):
+def on_dask(paths, client, name, params, heldout, sync_words, combine, scale_alpha):
     from blackout_ext import distributed
-    from blackout_ext.compare import quality_scores
 
     start = time.perf_counter()
-    model = distributed.train(paths, client, sync_words=sync_words, combine=combine, scale_alpha=scale_alpha,
-                              **params)
+    model = distributed.train(paths, client, model=model_class(name), sync_words=sync_words, combine=combine,
+                              scale_alpha=scale_alpha, **params)
     seconds = time.perf_counter() - start
     rounds = model.distributed_report.rounds
-    return dict(quality_scores(model.wv), words_per_s=model.distributed_report.raw_words / seconds,
+    share = SHARE.get(name)
+    returned = sum(r["bytes_returned"] for r in rounds)
+    return dict(scores(model, name, heldout), words_per_s=model.distributed_report.raw_words / seconds,
+                share=(sum(r["bytes_returned_by_array"].get(share, 0) for r in rounds) / returned
+                       if share and returned else float("nan")),
                 syncs=len(rounds),
                 mb_returned_per_sync=statistics.mean(r["bytes_returned"] for r in rounds) / 2**20,
                 mb_broadcast_per_sync=statistics.mean(r["bytes_broadcast"] for r in rounds) / 2**20,
@@ -82,6 +129,7 @@ def mean_rows(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=sorted(METRICS), default="word2vec")
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--dask-workers", type=int, default=2)
@@ -94,37 +142,52 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--negative", type=int, default=5)
     parser.add_argument("--size", type=int, default=100)
-    parser.add_argument("--sg", type=int, default=1)
+    parser.add_argument("--sg", type=int, default=1, help="Word2Vec and FastText")
+    parser.add_argument("--dm", type=int, default=0, help="Doc2Vec: 0 is PV-DBOW (training word vectors too)")
+    parser.add_argument("--bucket", type=int, default=200_000, help="FastText's n-gram rows")
+    parser.add_argument("--heldout", type=int, default=500, help="Doc2Vec: lines held out for the perplexity")
     parser.add_argument("--json", help="write the rows here")
     args = parser.parse_args(argv)
 
     import distributed as dask_distributed
 
     sentences, words = load(args.corpus)
+    heldout = None
+    if args.model == "doc2vec":
+        from gensim.models.doc2vec import TaggedDocument
+
+        sentences, held = sentences[:-args.heldout], sentences[-args.heldout:]
+        words = sum(len(s) for s in sentences)
+        heldout = dict(heldout=[TaggedDocument(s, [f"heldout_{i}"]) for i, s in enumerate(held)])
+    metrics = METRICS[args.model]
     seeds = [int(s) for s in args.seeds.split(",")]
     intervals = [int(v) or words for v in args.sync_words.split(",")]
     configs = [(v, "mean", True) for v in intervals]
     if args.contrast_sync_words:
         configs += [(args.contrast_sync_words, "mean", False), (args.contrast_sync_words, "sum", False)]
-    print(f"corpus: {args.corpus}: {len(sentences)} sentences, {words} words in {args.shards} shards; "
-          f"loss={args.loss}, sg={args.sg}, k={args.negative}, d={args.size}, epochs={args.epochs}, "
+    shape = (dict(sg=args.sg) if args.model == "word2vec" else dict(sg=args.sg, bucket=args.bucket)
+             if args.model == "fasttext" else dict(dm=args.dm, dbow_words=int(not args.dm)))
+    print(f"{args.model} on {args.corpus}: {len(sentences)} lines, {words} words in {args.shards} shards; "
+          f"loss={args.loss}, {shape}, k={args.negative}, d={args.size}, epochs={args.epochs}, "
           f"seeds={seeds}; Dask: {args.dask_workers} processes x 1 thread; one machine: 1 process x 2 threads",
           flush=True)
     with tempfile.TemporaryDirectory() as folder:
         paths = write_shards(sentences, args.shards, folder)
         del sentences
+        if heldout is not None:
+            heldout["training"] = documents_of(paths)
         cluster = dask_distributed.LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True,
                                                 host="127.0.0.1", dashboard_address=None)
         client = dask_distributed.Client(cluster)
         try:
             single, dask = [], {config: [] for config in configs}
             for seed in seeds:
-                params = dict(loss=args.loss, sg=args.sg, negative=args.negative, vector_size=args.size,
-                              epochs=args.epochs, seed=seed)
-                single.append(one_machine(paths, params))
+                params = dict(loss=args.loss, negative=args.negative, vector_size=args.size, epochs=args.epochs,
+                              seed=seed, **shape)
+                single.append(one_machine(paths, args.model, params, heldout))
                 print(f"  seed {seed} one machine: {single[-1]['words_per_s']:,.0f} words/s", flush=True)
                 for config in configs:
-                    dask[config].append(on_dask(paths, client, params, *config))
+                    dask[config].append(on_dask(paths, client, args.model, params, heldout, *config))
                     print(f"  seed {seed} dask {config}: {dask[config][-1]['words_per_s']:,.0f} words/s", flush=True)
         finally:
             client.close()
@@ -133,19 +196,22 @@ def main(argv=None):
     rows = [dict(setup="one machine (2 threads)", **base, quality_ratio=1.0, speed_ratio=1.0)]
     for (interval, combine, scaled), results in dask.items():
         row = mean_rows(results)
-        ratio = statistics.mean(row[m] / base[m] for m in METRICS)
+        ratio = statistics.mean(base[m] / row[m] if m in LOWER_IS_BETTER else row[m] / base[m] for m in metrics)
         rule = f"{combine}, scaled alpha" if scaled else f"{combine}, unscaled alpha"
         rows.append(dict(setup=f"dask, sync every {interval:,} words, {rule}", **row, quality_ratio=ratio,
                          speed_ratio=row["words_per_s"] / base["words_per_s"]))
+    share = SHARE.get(args.model)
     print()
-    print("| setup | quality vs one machine | simlex999 | wordsim353 | analogies | words/s | speed vs one "
-          "machine | syncs | MB returned / sync | MB broadcast / sync | whole models sent |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| setup | quality vs one machine | {' | '.join(metrics)} | words/s | speed vs one machine | syncs | "
+          f"MB returned / sync | MB broadcast / sync | whole models sent |" + (f" {share} share |" if share else ""))
+    print("|---" * (7 + len(metrics) + bool(share)) + "|")
     for r in rows:
         extra = (f"{r['syncs']:.0f} | {r['mb_returned_per_sync']:.1f} | {r['mb_broadcast_per_sync']:.1f} | "
                  f"{r['whole_models']:.0f} ({r['mb_whole_models']:.0f} MB)") if "syncs" in r else " | | | "
-        print(f"| {r['setup']} | {r['quality_ratio']:.2f}x | {r['simlex999']:.3f} | {r['wordsim353']:.3f} | "
-              f"{r['analogy_accuracy']:.3f} | {r['words_per_s']:,.0f} | {r['speed_ratio']:.2f}x | {extra} |")
+        if share:
+            extra += f" | {r['share']:.0%}" if "share" in r else " | "
+        print(f"| {r['setup']} | {r['quality_ratio']:.2f}x | {' | '.join(f'{r[m]:.3f}' for m in metrics)} | "
+              f"{r['words_per_s']:,.0f} | {r['speed_ratio']:.2f}x | {extra} |")
     if args.json:
         with open(args.json, "w") as fout:
             json.dump(rows, fout, indent=2)

@@ -62,6 +62,7 @@ import numpy as np
 
 from gensim.models.doc2vec import TaggedDocument
 
+from blackout_ext import output_arrays
 from blackout_ext.corpora import LineSentence, decode_tokens, warn_invalid_tokens
 from blackout_ext._epochs import cut_jobs
 from blackout_ext.doc2vec import Doc2Vec
@@ -193,12 +194,13 @@ def trained_arrays(model):
 
     The model's own list of trainable arrays (``model._trainable_arrays()``: input vectors,
     n-gram buckets, document vectors, the output layer's arrays), without the lock factors,
-    which training only reads, and without the arrays the driver recomposes
-    (:data:`DERIVED_ARRAYS`).
+    which training only reads, without the arrays the driver recomposes
+    (:data:`DERIVED_ARRAYS`), and without the output arrays registered as not ``shipped``.
     """
-    derived = DERIVED_ARRAYS.get(model.input_kind, ())
+    left_out = set(DERIVED_ARRAYS.get(model.input_kind, ()))
+    left_out.update(array.name for array in output_arrays.OUTPUT_ARRAYS if not array.shipped)
     return [(name, array) for name, array in model._trainable_arrays()
-            if not name.endswith("_lockf") and name not in derived and len(array)]
+            if not name.endswith("_lockf") and name not in left_out and len(array)]
 
 
 def candidate_rows(model, name, documents):
