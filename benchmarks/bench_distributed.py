@@ -62,11 +62,10 @@ def model_class(name):
 
 def documents_of(paths):
     """The shards' lines as one machine's Doc2Vec corpus_file reads them: tagged by line number."""
-    from gensim.models.doc2vec import TaggedDocument
-    from blackout_ext.distributed import LineDocuments
+    from blackout_ext.compare import as_documents
+    from blackout_ext.distributed import shard_reader
 
-    lines = [words for path in paths for words in LineDocuments(path)]
-    return [TaggedDocument(words, [i]) for i, words in enumerate(lines)]
+    return as_documents([words for path in paths for words in shard_reader(path, documents=True)])
 
 
 def scores(model, name, heldout):

@@ -54,6 +54,7 @@ import itertools
 import logging
 import math
 import pickle
+import sys
 import threading
 import time
 import uuid
@@ -63,7 +64,7 @@ import numpy as np
 from gensim.models.doc2vec import TaggedDocument
 
 from blackout_ext import output_arrays
-from blackout_ext.corpora import LineSentence, decode_tokens, warn_invalid_tokens
+from blackout_ext.corpora import LineSentence
 from blackout_ext._epochs import cut_jobs
 from blackout_ext.doc2vec import Doc2Vec
 from blackout_ext.fasttext import FastText
@@ -140,29 +141,10 @@ class DistributedReport:
     rounds: list = dataclasses.field(default_factory=list)
 
 
-class LineDocuments:
-    """The lines of a file as lists of tokens, one document per line (empty lines included), as
-    gensim's ``TaggedLineDocument`` reads them for Doc2Vec, skipping tokens that are not valid
-    UTF-8 as :class:`~blackout_ext.corpora.LineSentence` does."""
-
-    def __init__(self, source):
-        self.source = source
-
-    def __iter__(self):
-        from gensim import utils
-
-        invalid = 0
-        with utils.open(self.source, "rb") as fin:
-            for line in fin:
-                tokens, bad = decode_tokens(line)
-                invalid += bad
-                yield tokens
-        warn_invalid_tokens(invalid, self.source)
-
-
 def shard_reader(path, documents=False):
-    """The sentences of a shard (Doc2Vec: its documents, one per line)."""
-    return LineDocuments(path) if documents else LineSentence(path)
+    """The sentences of a shard; with `documents` (Doc2Vec), one token list per line, empty lines
+    included, as gensim's ``TaggedLineDocument`` reads a corpus_file (no line is split)."""
+    return LineSentence(path, max_sentence_length=sys.maxsize) if documents else LineSentence(path)
 
 
 def count_shard(path, documents=False):
@@ -182,10 +164,12 @@ def count_shard(path, documents=False):
     """
     counts = collections.Counter()
     sentences = words = 0
-    for sentence in shard_reader(path, documents):
+    reader = shard_reader(path, documents)
+    for sentence in reader:
         counts.update(sentence)
         sentences += 1
         words += len(sentence)
+    reader.warn_invalid()
     return dict(counts), sentences, words
 
 
@@ -212,7 +196,7 @@ def candidate_rows(model, name, documents):
     """
     if name == "wv.vectors_ngrams":
         start, buckets = model.subword_table()
-        words = {w for doc in documents for w in (doc.words if isinstance(doc, TaggedDocument) else doc)}
+        words = {w for doc in documents for w in getattr(doc, "words", doc)}
         index = sorted(model.wv.key_to_index[w] for w in words if w in model.wv.key_to_index)
         pieces = [buckets[start[i]:start[i + 1]] for i in index]
         return np.unique(np.concatenate(pieces + [np.zeros(0, dtype=buckets.dtype)])).astype(np.int64)
