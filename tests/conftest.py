@@ -1,5 +1,6 @@
-"""Shared fixtures: small real corpora from gensim's bundled test data."""
+"""Shared fixtures (small real corpora from gensim's bundled test data), and the start of the gensim 4.3 run."""
 import logging
+import os
 
 import pytest
 from gensim.models.doc2vec import TaggedDocument
@@ -43,3 +44,34 @@ def lee_doc_file(tmp_path_factory, lee_documents):
     path = tmp_path_factory.mktemp("docs") / "lee_docs.txt"
     path.write_text("".join(" ".join(doc.words) + "\n" for doc in lee_documents))
     return str(path)
+
+
+GENSIM43_TEST = "test_gensim43.py::test_gensim_facing_tests_pass_under_gensim_4_3"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The gensim 4.3 test goes last: its run goes on beside the other tests (gensim43.py)."""
+    items.sort(key=lambda item: item.nodeid.endswith(GENSIM43_TEST))
+
+
+def pytest_collection_finish(session):
+    import gensim43
+
+    if (not session.config.option.collectonly and not os.environ.get(gensim43.INSIDE)
+            and any(item.nodeid.endswith(GENSIM43_TEST) for item in session.items)):
+        session.config.gensim43_run = gensim43.Run()
+
+
+def pytest_unconfigure(config):
+    run = getattr(config, "gensim43_run", None)
+    if run is not None:
+        run.stop()
+
+
+@pytest.fixture(scope="session")
+def gensim43_run(pytestconfig):
+    """The gensim 4.3 run started at collection (tests/gensim43.py)."""
+    run = getattr(pytestconfig, "gensim43_run", None)
+    if run is None:
+        pytest.fail("the gensim 4.3 run was not started at collection")
+    return run

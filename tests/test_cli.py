@@ -102,7 +102,26 @@ def test_train_then_evaluate(tmp_path, tiny_corpus):
     (["train", "--corpus-file", "."], "--corpus-file . is a folder, not a file"),
     (["train", "."], "corpus . is a folder, not a file"),
 ])
-def test_bad_arguments_give_one_line(tmp_path, args, message):
+def test_bad_arguments_give_one_line(tmp_path, monkeypatch, capfd, args, message):
+    """In this process, through ``cli.main`` (the test below runs the command as a user does)."""
+    from blackout_ext import cli
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = cli.main(args + ["--quiet"])
+    except SystemExit as exit:   # argparse's own errors
+        code = exit.code
+    stderr = capfd.readouterr().err
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "missing.txt"], "corpus not found: missing.txt"),   # the package's own check
+    (["train", "--loss", "blackhole"], "unknown loss 'blackhole'"),
+])
+def test_bad_arguments_give_one_line_from_the_command(tmp_path, args, message):
     proc = run(["-m", "blackout_ext"] + args + ["--quiet"], cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

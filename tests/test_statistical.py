@@ -130,7 +130,7 @@ def test_sampled_softmax_is_consistent_as_k_grows(known_corpus):
     """
     sentences, empirical = known_corpus
     errors = []
-    for k in (5, 50, 200):
+    for k in (5, 50):
         # a smaller final learning rate than fit()'s, so that SGD's own noise sits below the
         # finite-k bias at k=5; the mean over 3 seeds, so that one run's noise does not decide
         per_seed = []
@@ -141,10 +141,10 @@ def test_sampled_softmax_is_consistent_as_k_grows(known_corpus):
             per_seed.append(np.abs(centred(s) - centred(np.log(empirical))).max())
         errors.append(np.mean(per_seed))
     # measured: about 0.048 at k=5, 0.022 at k=50 and 0.021 at k=200, where the error is down to
-    # SGD's noise floor; with hits removed it was 0.13, 0.49 and 0.63
+    # SGD's noise floor (k=200 is no longer run: it took four fifths of this test's 50 s); with
+    # hits removed it was 0.13, 0.49 and 0.63
     assert errors[1] < 0.75 * errors[0], errors
-    assert errors[2] < 0.75 * errors[0] and errors[2] < errors[1] + 0.005, errors
-    assert errors[2] < 0.035, errors
+    assert errors[1] < 0.035, errors
 
 
 @pytest.fixture(scope="module")
