@@ -5,7 +5,9 @@ The corpus (by default the WordNet glosses beside the repository) is written as 
 plain-text shards (``--model doc2vec``: each line a document, tagged by its line number over
 the shards; the last ``--heldout`` lines are held out of the shards). For each seed:
 
-* **one machine**: one process, the model with ``workers=2``, reading the shards in order;
+* **one machine**: one process, the model with ``workers=2``, on the shards' sentences in memory
+  (read before the clock starts), and on gensim's ``corpus_file`` path over the shards
+  concatenated (read while timed, as the Dask workers read theirs);
 * **Dask**: a ``LocalCluster`` of ``--dask-workers`` worker processes of one thread each, on
   127.0.0.1, running :func:`blackout_ext.distributed.train` over the shards with its defaults
   (mean of each row's changes, learning rate scaled by the tasks per round) at each
@@ -23,7 +25,9 @@ machine's (the mean over the measures of Dask / one machine):
   held-out lines, each with an inferred vector (its ratio is one machine's over Dask's, so that
   higher is better for every ratio).
 
-Also reported: the bytes moved per synchronisation (rows returned by the tasks, rows broadcast
+Also reported: where a Dask run's wall time goes (vocabulary; the slowest task's reading,
+training and row copies; waiting beyond the slowest task; the driver's combination and
+broadcast), the bytes moved per synchronisation (rows returned by the tasks, rows broadcast
 to the workers, whole models sent), and the share of the returned bytes that are n-gram rows
 (FastText) or document vectors (Doc2Vec).
 
@@ -89,15 +93,20 @@ def write_shards(sentences, n, folder):
     return paths
 
 
-def one_machine(paths, name, params, heldout):
+def one_machine(paths, name, params, heldout, corpus_file=None):
+    """One process, 2 threads: on the sentences in memory (read before the clock starts), or,
+    with `corpus_file` (the shards concatenated), on gensim's corpus_file path (read while timed,
+    as the Dask workers read their shards)."""
     from blackout_ext.corpora import LineSentence
 
-    if name == "doc2vec":
-        corpus = heldout["training"]
+    if corpus_file is not None:
+        corpus = dict(corpus_file=corpus_file)
+    elif name == "doc2vec":
+        corpus = dict(documents=heldout["training"])
     else:
-        corpus = [s for path in paths for s in LineSentence(path)]
+        corpus = dict(sentences=[s for path in paths for s in LineSentence(path)])
     start = time.perf_counter()
-    model = model_class(name)(corpus, workers=2, **params)
+    model = model_class(name)(workers=2, **corpus, **params)
     seconds = time.perf_counter() - start
     return dict(scores(model, name, heldout), words_per_s=model.epochs * model.corpus_total_words / seconds)
 
@@ -119,7 +128,27 @@ def on_dask(paths, client, name, params, heldout, sync_words, combine, scale_alp
                 mb_returned_per_sync=statistics.mean(r["bytes_returned"] for r in rounds) / 2**20,
                 mb_broadcast_per_sync=statistics.mean(r["bytes_broadcast"] for r in rounds) / 2**20,
                 whole_models=sum(r["whole_models"] for r in rounds),
-                mb_whole_models=sum(r["bytes_whole_models"] for r in rounds) / 2**20)
+                mb_whole_models=sum(r["bytes_whole_models"] for r in rounds) / 2**20,
+                **time_split(model.distributed_report, seconds))
+
+
+def time_split(report, seconds):
+    """Where a run's wall time went, in seconds: the phases of :class:`DistributedReport`."""
+    rounds = report.rounds
+    split = dict(
+        t_vocabulary=getattr(report, "seconds_vocabulary", float("nan")),   # nan: a version without it
+        t_task_read=sum(r["seconds_task_read"] for r in rounds),
+        t_task_train=sum(r["seconds_task_train"] for r in rounds),
+        # the slowest task's copy and comparison of its rows (and unpickling an update)
+        t_task_rows=sum(r["seconds_task"] - r["seconds_task_read"] - r["seconds_task_train"] for r in rounds),
+        # waiting for the tasks beyond the slowest one's own work: scheduling, moving arguments and
+        # results, a whole model's first send, the other tasks' imbalance
+        t_task_wait=sum(r["seconds_tasks"] - r["seconds_task"] for r in rounds),
+        t_combine=sum(r["seconds_combine"] for r in rounds),
+        t_broadcast=sum(r["seconds_broadcast"] for r in rounds))
+    split["t_other"] = seconds - sum(split.values())
+    split["t_total"] = seconds
+    return split
 
 
 def mean_rows(rows):
@@ -145,6 +174,7 @@ def main(argv=None):
     parser.add_argument("--dm", type=int, default=0, help="Doc2Vec: 0 is PV-DBOW (training word vectors too)")
     parser.add_argument("--bucket", type=int, default=200_000, help="FastText's n-gram rows")
     parser.add_argument("--heldout", type=int, default=500, help="Doc2Vec: lines held out for the perplexity")
+    parser.add_argument("--alpha", type=float, default=None, help="the learning rate (default: the model's)")
     parser.add_argument("--json", help="write the rows here")
     args = parser.parse_args(argv)
 
@@ -168,23 +198,31 @@ def main(argv=None):
              if args.model == "fasttext" else dict(dm=args.dm, dbow_words=int(not args.dm)))
     print(f"{args.model} on {args.corpus}: {len(sentences)} lines, {words} words in {args.shards} shards; "
           f"loss={args.loss}, {shape}, k={args.negative}, d={args.size}, epochs={args.epochs}, "
-          f"seeds={seeds}; Dask: {args.dask_workers} processes x 1 thread; one machine: 1 process x 2 threads",
+          f"alpha={args.alpha or 'default'}, seeds={seeds}; Dask: {args.dask_workers} processes x 1 thread; one machine: 1 process x 2 threads",
           flush=True)
     with tempfile.TemporaryDirectory() as folder:
         paths = write_shards(sentences, args.shards, folder)
         del sentences
         if heldout is not None:
             heldout["training"] = documents_of(paths)
+        concatenated = os.path.join(folder, "all.txt")
+        with open(concatenated, "w", encoding="utf8") as fout:
+            for path in paths:
+                with open(path, encoding="utf8") as fin:
+                    fout.write(fin.read())
         cluster = dask_distributed.LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True,
                                                 host="127.0.0.1", dashboard_address=None)
         client = dask_distributed.Client(cluster)
         try:
-            single, dask = [], {config: [] for config in configs}
+            single, single_file, dask = [], [], {config: [] for config in configs}
             for seed in seeds:
                 params = dict(loss=args.loss, negative=args.negative, vector_size=args.size, epochs=args.epochs,
-                              seed=seed, **shape)
+                              seed=seed, **shape, **({} if args.alpha is None else dict(alpha=args.alpha)))
                 single.append(one_machine(paths, args.model, params, heldout))
                 print(f"  seed {seed} one machine: {single[-1]['words_per_s']:,.0f} words/s", flush=True)
+                single_file.append(one_machine(paths, args.model, params, heldout, corpus_file=concatenated))
+                print(f"  seed {seed} one machine, corpus_file: {single_file[-1]['words_per_s']:,.0f} words/s",
+                      flush=True)
                 for config in configs:
                     dask[config].append(on_dask(paths, client, args.model, params, heldout, *config))
                     print(f"  seed {seed} dask {config}: {dask[config][-1]['words_per_s']:,.0f} words/s", flush=True)
@@ -192,13 +230,16 @@ def main(argv=None):
             client.close()
             cluster.close()
     base = mean_rows(single)
-    rows = [dict(setup="one machine (2 threads)", **base, quality_ratio=1.0, speed_ratio=1.0)]
-    for (interval, combine, scaled), results in dask.items():
-        row = mean_rows(results)
+    rows = [dict(setup="one machine (2 threads), sentences in memory", **base, quality_ratio=1.0, speed_ratio=1.0)]
+
+    def compared(setup, row):
         ratio = statistics.mean(base[m] / row[m] if m in LOWER_IS_BETTER else row[m] / base[m] for m in metrics)
+        return dict(setup=setup, **row, quality_ratio=ratio, speed_ratio=row["words_per_s"] / base["words_per_s"])
+
+    rows.append(compared("one machine (2 threads), corpus_file", mean_rows(single_file)))
+    for (interval, combine, scaled), results in dask.items():
         rule = f"{combine}, scaled alpha" if scaled else f"{combine}, unscaled alpha"
-        rows.append(dict(setup=f"dask, sync every {interval:,} words, {rule}", **row, quality_ratio=ratio,
-                         speed_ratio=row["words_per_s"] / base["words_per_s"]))
+        rows.append(compared(f"dask, sync every {interval:,} words, {rule}", mean_rows(results)))
     share = SHARE.get(args.model)
     print()
     print(f"| setup | quality vs one machine | {' | '.join(metrics)} | words/s | speed vs one machine | syncs | "
@@ -211,6 +252,15 @@ def main(argv=None):
             extra += f" | {r['share']:.0%}" if "share" in r else " | "
         print(f"| {r['setup']} | {r['quality_ratio']:.2f}x | {' | '.join(f'{r[m]:.3f}' for m in metrics)} | "
               f"{r['words_per_s']:,.0f} | {r['speed_ratio']:.2f}x | {extra} |")
+    phases = [key for key in rows[-1] if key.startswith("t_")]
+    print()
+    print("Where a Dask run's seconds go (the mean over seeds; task phases are the slowest task's, summed "
+          "over the synchronisations):")
+    print()
+    print(f"| setup | {' | '.join(key[2:].replace('_', ' ') for key in phases)} |")
+    print("|---" * (1 + len(phases)) + "|")
+    for r in rows[2:]:
+        print(f"| {r['setup']} | {' | '.join(f'{r[key]:.2f}' for key in phases)} |")
     if args.json:
         with open(args.json, "w") as fout:
             json.dump(rows, fout, indent=2)

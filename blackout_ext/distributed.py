@@ -62,9 +62,11 @@ import uuid
 import numpy as np
 
 from gensim.models.doc2vec import TaggedDocument
+from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
-from blackout_ext import output_arrays
-from blackout_ext.corpora import LineSentence
+from blackout_ext import _scan, output_arrays
+from blackout_ext._hooks import scans_in_c
+from blackout_ext.corpora import LineSentence, warn_invalid_tokens
 from blackout_ext._epochs import cut_jobs
 from blackout_ext.doc2vec import Doc2Vec
 from blackout_ext.fasttext import FastText
@@ -81,6 +83,9 @@ _REPLICAS = {}
 _REPLICA_LOCK = threading.Lock()
 _READERS = {}
 """In each worker process: (run id, shard) -> (next sentence index, open sentence iterator)."""
+_PREFETCHED = {}
+"""In each worker process: (run id, slice) -> (thread, [sentences]): the next round's slices,
+read in the background while the driver combines and broadcasts this round's changes."""
 
 MODEL_CLASSES = (Word2Vec, FastText, Doc2Vec)
 """The models :func:`train` trains (and their subclasses)."""
@@ -124,6 +129,9 @@ class DistributedReport:
         the tasks and bytes broadcast (in all, and per array: ``bytes_returned_by_array``,
         ``bytes_broadcast_by_array``), whole models sent, and seconds: in all, waiting for the
         tasks, combining, broadcasting, and the slowest task's reading, training and total.
+    seconds_vocabulary : float
+        Wall time of the vocabulary: counting the shards on the workers, merging, and building
+        the vocabulary and the weights on the driver.
     """
     shards: list
     shard_sentences: list
@@ -139,6 +147,7 @@ class DistributedReport:
     raw_words: int = 0
     loss: float = 0.0
     rounds: list = dataclasses.field(default_factory=list)
+    seconds_vocabulary: float = 0.0
 
 
 def shard_reader(path, documents=False):
@@ -161,7 +170,15 @@ def count_shard(path, documents=False):
     -------
     (dict, int, int)
         Word counts, in order of first occurrence; sentences (or documents); words.
+
+    A local plain file is counted in C (:func:`blackout_ext._scan.scan_file`, the same counts
+    in the same order as the Python reader); any other shard by :func:`shard_reader`.
     """
+    if scans_in_c(path, None):
+        # a document is one line however long: no line is cut into sentences
+        counts, words, sentences, invalid = _scan.scan_file(path, 2**31 - 1 if documents else MAX_WORDS_IN_BATCH)
+        warn_invalid_tokens(invalid, path)
+        return counts, sentences, words
     counts = collections.Counter()
     sentences = words = 0
     reader = shard_reader(path, documents)
@@ -246,6 +263,8 @@ def _replica(run_id, version, update, full):
             del _REPLICAS[old]   # one run per worker process at a time
         for old in [key for key in _READERS if key[0] != run_id]:
             del _READERS[old]
+        for old in [key for key in _PREFETCHED if key[0] != run_id]:
+            _PREFETCHED.pop(old)[0].join()
         _REPLICAS[run_id] = (version, model)
         return model
     return None
@@ -255,8 +274,36 @@ def _read_slice(run_id, path, start, stop, first_tag=None):
     """Sentences [start, stop) of a shard; the next slice of the same shard continues the read.
 
     With `first_tag` (Doc2Vec), documents: line ``i`` of the shard is
-    ``TaggedDocument(words, [first_tag + i])``.
+    ``TaggedDocument(words, [first_tag + i])``. A slice :func:`_prefetch` has read is taken from
+    there.
     """
+    wanted = (path, start, stop, first_tag)
+    piece = None
+    for key in [key for key in _PREFETCHED if key[0] == run_id and key[1][0] == path]:
+        thread, read = _PREFETCHED.pop(key)
+        thread.join()   # the shard's reader is free again
+        if key[1] == wanted and read:   # else not this slice, or its read failed: read it here
+            piece = read[0]
+    return piece if piece is not None else _read_slices_now(run_id, path, start, stop, first_tag)
+
+
+def _prefetch(run_id, slices):
+    """Start reading `slices` in a background thread (of this worker process), for the next round."""
+    def read(path, start, stop, first_tag, piece):
+        try:
+            piece.append(_read_slices_now(run_id, path, start, stop, first_tag))
+        except Exception:   # noqa: BLE001 (the task that needs the slice reads it again and raises)
+            logger.debug("reading ahead %s [%d, %d) failed", path, start, stop, exc_info=True)
+
+    pieces = [(tuple(spec), []) for spec in slices]
+    thread = threading.Thread(target=lambda: [read(*spec, piece) for spec, piece in pieces], daemon=True,
+                              name="blackout-ext-prefetch")
+    for spec, piece in pieces:
+        _PREFETCHED[(run_id, spec)] = (thread, piece)
+    thread.start()
+
+
+def _read_slices_now(run_id, path, start, stop, first_tag):
     documents = first_tag is not None
     key = (run_id, path)
     position, sentences = _READERS.pop(key, (0, None))
@@ -269,13 +316,16 @@ def _read_slice(run_id, path, start, stop, first_tag=None):
     return piece
 
 
-def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, seed, compute_loss):
+def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, seed, compute_loss,
+                 next_slices=()):
     """Train the replica at `version` on `slices`, one after the other.
 
     Runs in a worker process. `slices` is a list of (shard path, first sentence, end sentence).
     The learning rate falls linearly from `alpha_from` to `alpha_to` over the slices' words.
     The replica is left at `version` (the changes are returned, not kept), so that every task
-    of a round starts from the same model.
+    of a round starts from the same model. Once trained, the task starts reading
+    `next_slices` (this task's slices of the next round) in the background; it does not wait
+    for that read.
 
     `update` is the pickled update from version - 1 to `version` ({array name: (indices,
     values)}), or None; `full` the pickled model at `version`, or None. A worker whose replica
@@ -325,6 +375,8 @@ def train_slices(run_id, version, update, full, slices, alpha_from, alpha_to, se
                 index = candidates[changed_rows(old, array[candidates])]
                 rows[name] = (index, array[index].copy())
                 array[candidates] = old
+        if next_slices:
+            _prefetch(run_id, next_slices)
         return dict(trained=trained, raw=raw, loss=float(model.running_training_loss), rows=rows,
                     seconds_read=read - began, seconds_train=trained_to - trained_from,
                     seconds=time.perf_counter() - began)
@@ -347,17 +399,23 @@ def combine_rows(model, results, rule="mean"):
     for name, array in trained_arrays(model):
         changes = [result["rows"][name] for result in results]
         index = np.unique(np.concatenate([rows for rows, _ in changes] + [np.zeros(0, dtype=np.int64)]))
+        # the sum of the tasks' new values, and how many tasks changed each row: with c tasks,
+        # old + sum(new_i - old) / c is sum(new_i) / c, and old + sum(new_i - old) is
+        # sum(new_i) - (c - 1) old, so the old values are read once, for the sum only
         total = np.zeros((len(index),) + array.shape[1:], dtype=np.float64)   # only the changed rows
         count = np.zeros(len(index), dtype=np.int64)
         for rows, values in changes:
             at = np.searchsorted(index, rows)
-            total[at] += values - array[rows]
+            total[at] += values
             count[at] += 1
-        change = total
+        per_row = count[:, None] if array.ndim > 1 else count
         if rule == "mean":
-            change = change / (count[:, None] if array.ndim > 1 else count)
-        array[index] = (array[index] + change).astype(array.dtype)
-        update[name] = (index, array[index].copy())
+            new = total / per_row
+        else:
+            new = total - (per_row - 1) * array[index]
+        new = new.astype(array.dtype)
+        array[index] = new
+        update[name] = (index, new)
     return update
 
 
@@ -481,6 +539,7 @@ def train(corpus_files, client, model=Word2Vec, sync_words=1_000_000, combine="m
         if tasks is not None and tasks != report.tasks:
             raise ValueError(f"checkpoint {checkpoint!r} was made with tasks={report.tasks}, not {tasks}")
     else:
+        began = time.perf_counter()
         model, shard_sentences, shard_words = build_vocabulary(corpus_files, client, model_class, model_kwargs)
         words = sum(shard_words)
         if tasks is None:
@@ -488,7 +547,7 @@ def train(corpus_files, client, model=Word2Vec, sync_words=1_000_000, combine="m
         report = DistributedReport(
             shards=corpus_files, shard_sentences=shard_sentences, shard_words=shard_words, epochs=model.epochs,
             rounds_per_epoch=max(1, math.ceil(words / int(sync_words))), tasks=min(tasks, len(corpus_files)),
-            combine=combine, scale_alpha=bool(scale_alpha))
+            combine=combine, scale_alpha=bool(scale_alpha), seconds_vocabulary=time.perf_counter() - began)
         model.distributed_report = report
         model.running_training_loss = 0.0
     logger.info("training %s on %d shards (%d words) for %d epochs, %d synchronisations per epoch, %d tasks each",
@@ -559,15 +618,17 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
     alpha_from = scale * model._get_next_alpha(round_ / n, epoch)
     alpha_to = scale * model._get_next_alpha((round_ + 1) / n, epoch)
     compute_loss = bool(model.compute_loss)
+
+    def slices_of(t, at):   # task t's slices in round `at` of an epoch
+        return [(report.shards[i], report.shard_sentences[i] * at // n, report.shard_sentences[i] * (at + 1) // n,
+                 first_tags[i] if documents else None) for i in range(t, len(report.shards), n_tasks)]
+
+    last_round = report.done_rounds + 1 == report.epochs * n
     tasks = []
     for t in range(n_tasks):
-        slices = []
-        for i in range(t, len(report.shards), n_tasks):
-            count = report.shard_sentences[i]
-            slices.append((report.shards[i], count * round_ // n, count * (round_ + 1) // n,
-                           first_tags[i] if documents else None))
         seed = (model.seed * 1_000_003 + report.done_rounds * 10_007 + t) % 2**31
-        tasks.append((slices, seed, workers[t % len(workers)] if workers else None))
+        following = [] if last_round else slices_of(t, (round_ + 1) % n)   # read ahead by the task
+        tasks.append((slices_of(t, round_), seed, workers[t % len(workers)] if workers else None, following))
     full_future = None
     bytes_full = n_full = 0
     results = [None] * len(tasks)
@@ -576,10 +637,10 @@ def _run_round(client, model, report, run_id, update_future, epoch, round_, retr
     while pending:
         futures = {}
         for i in pending:
-            slices, seed, worker = tasks[i]
+            slices, seed, worker, following = tasks[i]
             futures[i] = client.submit(
                 train_slices, run_id, report.version, None if cancelled else update_future, full_future, slices,
-                alpha_from, alpha_to, seed, compute_loss, pure=False, retries=retries,
+                alpha_from, alpha_to, seed, compute_loss, following, pure=False, retries=retries,
                 **({"workers": [worker], "allow_other_workers": True} if worker else {}))
         missing = []
         for i, future in futures.items():

@@ -327,3 +327,41 @@ def test_combine_rows_sums_or_averages_the_tasks_changes():
         np.testing.assert_allclose(model.wv.vectors - v, [[1, 1], [row1, row1], [-1, -1], [0, 0]], rtol=1e-6)
         assert list(update["wv.vectors"][0]) == [0, 1, 2] and len(update["syn1neg"][0]) == 0
         np.testing.assert_array_equal(update["wv.vectors"][1], model.wv.vectors[[0, 1, 2]])
+
+
+@pytest.mark.parametrize("documents", [False, True])
+def test_a_plain_shard_is_counted_as_a_compressed_one(tmp_path, documents, caplog):
+    """count_shard counts a plain shard in C and a .gz one in Python: the same counts in the same
+    order, sentences (a line longer than gensim's 10,000 words is two sentences, but one document),
+    words, and one warning for a token that is not valid UTF-8."""
+    lines = [b"b a b c", b"", b"d " * 10_500 + b"e", b"caf\xc3\xa9 bad\xff a", b"  a  ", b"z"]   # no final newline
+    plain = tmp_path / "shard.txt"
+    plain.write_bytes(b"\n".join(lines))
+    packed = tmp_path / "shard.txt.gz"
+    with gzip.open(packed, "wb") as fout:
+        fout.write(b"\n".join(lines))
+    with caplog.at_level("WARNING", logger="blackout_ext"):
+        in_c = bo_distributed.count_shard(str(plain), documents)
+        in_python = bo_distributed.count_shard(str(packed), documents)
+    assert list(in_c[0].items()) == list(in_python[0].items())
+    assert list(in_c[0]) == ["b", "a", "c", "d", "e", "café", "z"] and in_c[0]["d"] == 10_500
+    assert in_c[1:] == in_python[1:] == ((6 if documents else 7), 10_509)   # bad\xff is skipped
+    assert sum("not valid UTF-8" in r.getMessage() for r in caplog.records) == 2   # once per shard
+
+
+def test_a_slice_read_ahead_is_the_slice_read_now(tmp_path, lee_corpus):
+    """_prefetch reads the next round's slices in the background; _read_slice then takes them,
+    and a slice other than the one read ahead is read anew, from the shard's start if need be."""
+    path = write_lines(tmp_path / "shard.txt", lee_corpus[:40])
+    sentences = list(LineSentence(path))
+    bo_distributed._prefetch("ahead", [(path, 0, 10, None)])
+    assert bo_distributed._read_slice("ahead", path, 0, 10) == sentences[0:10]
+    bo_distributed._prefetch("ahead", [(path, 10, 20, None)])
+    assert bo_distributed._read_slice("ahead", path, 5, 15) == sentences[5:15]   # not the slice read ahead
+    bo_distributed._prefetch("ahead", [(path, 15, 25, 100)])   # Doc2Vec: tagged by global line number
+    documents = bo_distributed._read_slice("ahead", path, 15, 25, 100)
+    assert [d.words for d in documents] == sentences[15:25] and documents[0].tags == [115]
+    assert not [key for key in bo_distributed._PREFETCHED if key[0] == "ahead"]
+    bo_distributed._prefetch("ahead", [(str(tmp_path / "missing.txt"), 0, 5, None)])   # fails in the background
+    with pytest.raises(OSError):   # and again, in the open, when the task asks for it
+        bo_distributed._read_slice("ahead", str(tmp_path / "missing.txt"), 0, 5)
