@@ -33,8 +33,8 @@ MODES = [
 SHARED = [dict(loss="nce", shared_samples=True), dict(loss="blackout", shared_samples=True),
           dict(loss="sampled_softmax", shared_samples=True),
           dict(loss="nce", nce_normalizer="learned", shared_samples=True)]
-FAMILY_MODES = [  # FastText and Doc2Vec: each loss once, and gensim's ns/hs through the package's
-    dict(loss="nce", nce_normalizer="learned"), dict(loss="sampled_softmax"),  # reporting steps
+FAMILY_MODES = [  # FastText and Doc2Vec: each loss once (ns on the package's kernel), and gensim's
+    dict(loss="nce", nce_normalizer="learned"), dict(loss="sampled_softmax"),  # hs through its reporting step
     dict(loss="blackout"), dict(loss="softmax"), dict(loss="ns", compute_loss=True),
     dict(loss="hs", compute_loss=True),
 ]

@@ -161,7 +161,7 @@ def check_output_bias(output_bias, loss):
         raise ValueError(f"output_bias must be True, False or None, got {output_bias!r}")
     if output_bias and loss not in BIAS_LOSSES:
         raise ValueError(f"output_bias=True applies to loss in {BIAS_LOSSES}, not loss={loss!r}: "
-                         "gensim's ns and hs have no output bias")
+                         "ns and hs have no output bias")
     return bool(output_bias)
 
 

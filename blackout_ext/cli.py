@@ -188,7 +188,7 @@ def _cmd_train(args):
     params = dict(_training_params(args), nce_normalizer=args.nce_normalizer, compute_loss=True)
     if args.shared_samples is not None:
         params["shared_samples"] = args.shared_samples
-    model = make_model(args.model, args.loss, params)
+    model = make_model(args.model, None, dict(params, loss=args.loss))   # a loss, as Word2Vec(loss=) takes it
     if args.corpus_file:
         source = dict(corpus_file=args.corpus_file)
         model.build_vocab(corpus_file=args.corpus_file)

@@ -14,7 +14,7 @@ from gensim.test.utils import datapath
 from blackout_ext import corpora
 from blackout_ext.callbacks import EpochLoss, Evaluation, ProgressBar
 from blackout_ext.evaluation import analogy_accuracy
-from blackout_ext.losses import GENSIM_LOSSES, LOSSES, SHARED_SAMPLE_LOSSES
+from blackout_ext.losses import LOSSES, SHARED_SAMPLE_LOSSES
 from blackout_ext.word2vec import Word2Vec
 
 #: The models :func:`compare_modes` trains, by the CLI's ``--model`` name.
@@ -26,14 +26,20 @@ REFIND_DOCUMENTS = 500
 #: which trains that loss with ``shared_samples=True`` (skip-gram only).
 SHARED_SUFFIX = "+shared"
 MODES = LOSSES + tuple(loss + SHARED_SUFFIX for loss in SHARED_SAMPLE_LOSSES)
+GENSIM_MODES = {"ns": dict(loss=None), "hs": dict(loss="hs")}
+"""The modes trained by gensim's own kernels, the baselines, and their arguments: ``'ns'`` is
+gensim's negative sampling (``loss=None``; ``loss='ns'`` trains it on this package's kernel,
+which ``'ns+shared'`` does with shared samples), ``'hs'`` its hierarchical softmax."""
 
 
 def mode_options(mode):
     """The :class:`~blackout_ext.Word2Vec` arguments that a mode name stands for.
 
     ``'blackout'`` -> ``{'loss': 'blackout'}``; ``'blackout+shared'`` -> ``{'loss': 'blackout',
-    'shared_samples': True}``.
+    'shared_samples': True}``; ``'ns'`` -> ``{'loss': None}`` (gensim's, :data:`GENSIM_MODES`).
     """
+    if mode in GENSIM_MODES:
+        return dict(GENSIM_MODES[mode])
     if mode.endswith(SHARED_SUFFIX):
         return dict(loss=mode[:-len(SHARED_SUFFIX)], shared_samples=True)
     return dict(loss=mode)
@@ -131,12 +137,13 @@ def make_model(model, mode, params):
     """An untrained model of kind `model` (one of :data:`MODELS`) for `mode`, with `params`.
 
     `params` are Word2Vec's; for Doc2Vec, ``sg=1`` becomes ``dm=0`` (PV-DBOW), and ``sg=0``
-    ``dm=1`` (PV-DM).
+    ``dm=1`` (PV-DM). `mode` is one of :data:`MODES` (:func:`mode_options`), or None for a
+    ``loss`` given in `params` as ``Word2Vec(loss=...)`` takes it (the CLI's ``train``).
     """
     from blackout_ext import Doc2Vec, FastText
 
-    params = dict(params, **mode_options(mode))
-    if mode == "hs":
+    params = dict(params, **(mode_options(mode) if mode is not None else {}))
+    if params.get("loss") == "hs":
         params.pop("negative", None)
     if model == "word2vec":
         return Word2Vec(**params)
@@ -219,7 +226,7 @@ def compare_modes(sentences, modes=LOSSES, heldout=None, progress=False, dense_f
         start = default_timer()  # training only: the vocabulary scan is the same for every mode
         # gensim's FastText and Doc2Vec kernels compute no loss; with compute_loss this package's
         # kernels would train their ns and hs, and the baseline would no longer be gensim's
-        gensim_baseline = model.reports_gensim_loss and mode in GENSIM_LOSSES
+        gensim_baseline = model.reports_gensim_loss and mode in GENSIM_MODES
         model.train(corpus, total_examples=len(corpus), epochs=model.epochs, compute_loss=not gensim_baseline,
                     callbacks=callbacks)
         seconds = default_timer() - start - evaluation.eval_seconds   # the evaluations' own time left out

@@ -90,7 +90,8 @@ class Loss:
 
 
 LOSS_TABLE = (
-    Loss("ns", 0, keeps_hits=False, reporting_code=5, summary="negative sampling, gensim's kernel"),
+    Loss("ns", 5, keeps_hits=False, shared_samples=True,
+         summary="negative sampling on this package's kernel (without loss=, gensim's own)"),
     Loss("hs", 0, step="tree", reporting_code=6,
          summary="hierarchical softmax, gensim's kernel (leave negative unset)"),
     Loss("nce", 1, learned_normalizer=True, shared_samples=True, output_bias=True, tuned_defaults=True,

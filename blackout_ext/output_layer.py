@@ -25,7 +25,7 @@ from blackout_ext.checks import (
     check_ns_exponent, check_output_bias, check_shared_samples, check_training_values, resolve_output_layer,
 )
 from blackout_ext.inputs import InputKind
-from blackout_ext.losses import GENSIM_LOSSES, KERNEL_LOSSES, loss_spec, trained_loss
+from blackout_ext.losses import KERNEL_LOSSES, loss_spec, trained_loss
 from blackout_ext.output_arrays import ArraysMixin
 from blackout_ext.persistence import PersistenceMixin
 
@@ -113,7 +113,7 @@ class OutputLayerMixin(TrainingHooksMixin, TablesMixin, ArraysMixin, PredictionM
         if not (self.reports_gensim_loss and getattr(self, 'compute_loss', False)):
             return None
         gensim_loss = trained_loss(self.loss, self.hs, self.negative)
-        return gensim_loss if gensim_loss in GENSIM_LOSSES else None
+        return gensim_loss if gensim_loss is not None and loss_spec(gensim_loss).kernel_code else None
 
     @property
     def uses_own_kernels(self):

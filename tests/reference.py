@@ -1,4 +1,4 @@
-"""A small NumPy reference of every new loss, written from docs/losses.md, independent of the kernels.
+"""A small NumPy reference of every loss of the package's kernels, written from docs/losses.md, independent of them.
 
 Each function returns the loss ``-J`` of one prediction from the scores ``s`` of its
 candidates (target first) or, for the full softmax, of the whole vocabulary.
@@ -17,6 +17,11 @@ def loss_nce(s, logq, k, log_z=0.0):
     return np.logaddexp(0.0, -d[0]) + np.sum(np.logaddexp(0.0, d[1:]))
 
 
+def loss_ns(s, logq=None, k=None, log_z=0.0):
+    # negative sampling: -log sigma(s_t) - sum_j log sigma(-s_j); q only draws the samples
+    return np.logaddexp(0.0, -s[0]) + np.sum(np.logaddexp(0.0, s[1:]))
+
+
 def loss_sampled_softmax(s, logq, k=None, log_z=0.0):
     o = s - logq
     return -(o[0] - logsumexp(o))
@@ -33,6 +38,7 @@ def loss_softmax(s, target):
 
 
 SAMPLED_LOSSES = {
+    "ns": loss_ns,
     "nce": loss_nce,
     "sampled_softmax": loss_sampled_softmax,
     "blackout": loss_blackout,

@@ -202,8 +202,8 @@ def test_compare_takes_shared_sample_modes(lee_corpus):
     assert [r.mode for r in results] == ["ns", "blackout+shared"]
     assert results[1].speed_vs_ns > 0 and len(results[1].epoch_losses) == 2
     assert results[1].epoch_losses[-1] < results[1].epoch_losses[0]
-    with pytest.raises(ValueError, match="unknown mode.*'ns\\+shared'"):
-        compare_modes(lee_corpus[:60], modes=["ns+shared"])
+    with pytest.raises(ValueError, match="unknown mode.*'hs\\+shared'"):
+        compare_modes(lee_corpus[:60], modes=["hs+shared"])
 
 
 @pytest.mark.parametrize("model, extra", [("fasttext", ["--bucket", "20000"]), ("doc2vec", ["--sg", "1"])])

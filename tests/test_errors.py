@@ -38,14 +38,14 @@ def test_negative_below_one_is_refused(loss, negative):
     (dict(loss="blackout", nce_normalizer="learned"), "applies to loss='nce' only"),
     (dict(loss="nce", nce_normalizer="floating"), "unknown nce_normalizer"),
     (dict(loss="nce", negative=2.5), "negative must be an integer"),
-    (dict(loss="ns", sg=1, shared_samples=True), "shared_samples=True applies to loss in"),
+    (dict(loss="hs", sg=1, shared_samples=True), "shared_samples=True applies to loss in"),
     (dict(loss="softmax", sg=1, shared_samples=True), "shared_samples=True applies to loss in"),
     (dict(sg=1, shared_samples=True), "not loss=None"),
     (dict(loss="blackout", sg=0, shared_samples=True), r"skip-gram \(sg=1\) only"),
     (dict(loss="blackout", sg=1, shared_samples="yes"), "shared_samples must be True or False"),
     (dict(loss="ns", output_bias=True), "output_bias=True applies to loss in"),
     (dict(output_bias=True), "not loss=None"),
-    (dict(loss="hs", output_bias=True), "gensim's ns and hs have no output bias"),
+    (dict(loss="hs", output_bias=True), "ns and hs have no output bias"),
     (dict(loss="nce", output_bias="on"), "output_bias must be True, False or None"),
 ])
 def test_contradictions_are_refused(kwargs, pattern):

@@ -7,7 +7,9 @@ the notes, the scores s_w(a) = u_w . v_a converge to:
 
 * softmax, sampled_softmax, blackout: log P(w | a) + const(a);
 * nce with c = 0: log P(w | a) itself, with log sum_w exp(s_w) ~ 0;
-* nce with a learned c: log P(w | a) once c(a) is added back.
+* nce with a learned c: log P(w | a) once c(a) is added back;
+* ns: the shifted PMI, log P(w | a) - log(k q_w) (with this kernel's redraws of hits, see
+  :func:`ns_optimum`).
 
 P is the corpus's own empirical conditional, so sampling noise in the corpus does not count.
 The scores include the output bias b_w (on by default): it changes nothing in what
@@ -58,6 +60,34 @@ def scores_of(model):
 
 def target_columns(model):
     return [model.wv.get_index(f"b{t}") for t in range(N_TARGETS)]
+
+
+def ns_optimum(model, empirical):
+    """Negative sampling's scores at its optimum, for contexts a and targets w (|A| x |B|).
+
+    Levy & Goldberg's shifted PMI, log P(w | a) - log(k q_w), for draws from q. This package's
+    kernel redraws a draw equal to the target, so w is a negative of target t with probability
+    q_w / (1 - q_t), and the optimum solves P(w | a) sigma(-s_w) = k q_w sigma(s_w)
+    sum_{t != w} P(t | a) / (1 - q_t).
+    """
+    q = np.exp(model.noise_logq[target_columns(model)])
+    weighted = empirical / (1 - q)                              # P(t | a) / (1 - q_t)
+    others = weighted.sum(axis=1, keepdims=True) - weighted     # the sum over t != w
+    return np.log(empirical) - np.log(K * q * others)
+
+
+@pytest.mark.parametrize("shared_samples", [False, True])
+def test_ns_reaches_the_shifted_pmi(known_corpus, shared_samples):
+    """loss='ns' (this package's kernel) reaches negative sampling's optimum, with or without
+    shared samples; not a distribution (no shift makes it one), and not the plain log P."""
+    sentences, empirical = known_corpus
+    model = fit(sentences, "ns", shared_samples=shared_samples)
+    assert model.kernel_loss == "ns" and not model.output_bias
+    s = scores_of(model)[:, target_columns(model)]
+    optimum = ns_optimum(model, empirical)
+    assert np.abs(s - optimum).max() < 0.2, s - optimum
+    # the optimum differs from log P by more than that, even up to a shift per context
+    assert np.abs(centred(optimum) - centred(np.log(empirical))).max() > 0.4
 
 
 @pytest.mark.parametrize("loss, output_bias", [
@@ -175,6 +205,8 @@ def test_shared_samples_reach_the_same_optimum(window_corpus, loss):
     s = scores_of(model)[:, target_columns(model)]
     if loss == "nce":
         error = s - np.log(empirical)         # self-normalised: log P itself
+    elif loss == "ns":
+        error = s - ns_optimum(model, empirical)
     else:
         error = centred(s) - centred(np.log(empirical))
     assert np.abs(error).max() < 0.3, error

@@ -8,7 +8,7 @@ from gensim.models import fasttext as gensim_fasttext
 from gensim.models.doc2vec import TaggedDocument
 
 from blackout_ext import Doc2Vec, FastText, Word2Vec
-from blackout_ext.losses import KERNEL_LOSSES, LOSS_TABLE, SAMPLED_LOSSES, TUNED_DEFAULTS
+from blackout_ext.losses import BIAS_LOSSES, KERNEL_LOSSES, LOSS_TABLE, SAMPLED_LOSSES, TUNED_DEFAULTS
 from helpers import ARCHS, EpochLoss, partner_ranks, refind_rate
 
 SAMPLED = list(SAMPLED_LOSSES)
@@ -134,7 +134,7 @@ def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
     model = Word2Vec(small_corpus, loss=loss, nce_normalizer=nce, workers=2, epochs=2, **dict(COMMON, **ARCHS[arch]))
     before = len(model.wv)
     old_vectors = model.wv.vectors.copy()
-    old_bias = model.syn1neg_bias.copy()
+    old_bias = None if model.syn1neg_bias is None else model.syn1neg_bias.copy()   # ns has none
     more = lee_corpus[60:90]
     model.build_vocab(more, update=True)
     grown = len(model.wv)
@@ -145,9 +145,10 @@ def test_vocabulary_update(small_corpus, lee_corpus, loss, arch):
     if loss == "nce":
         assert model.nce_log_z.shape == (grown,)
     # the old words keep their trained biases; the new ones start at log(count / total)
-    counts = np.array([model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key], dtype=np.float64)
-    np.testing.assert_allclose(model.syn1neg_bias[before:], np.log(counts / counts.sum())[before:], rtol=1e-5)
-    np.testing.assert_array_equal(model.syn1neg_bias[:before], old_bias)
+    if old_bias is not None:
+        counts = np.array([model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key], dtype=np.float64)
+        np.testing.assert_allclose(model.syn1neg_bias[before:], np.log(counts / counts.sum())[before:], rtol=1e-5)
+        np.testing.assert_array_equal(model.syn1neg_bias[:before], old_bias)
     model.train(more, total_examples=len(more), epochs=2)
     new_word = model.wv.index_to_key[-1]
     assert np.isfinite(model.wv.vectors).all()
@@ -209,7 +210,7 @@ def test_mmap_read_only_gensim_losses_refuse_training_too(tmp_path, small_corpus
 
 
 def test_estimate_memory_counts_the_extra_arrays(small_corpus):
-    base = Word2Vec(small_corpus, loss="ns", workers=1, epochs=1, **COMMON).estimate_memory()
+    base = Word2Vec(small_corpus, loss=None, workers=1, epochs=1, **COMMON).estimate_memory()
     nce = Word2Vec(small_corpus, loss="nce", nce_normalizer="learned", workers=1, epochs=1, **COMMON)
     report = nce.estimate_memory()
     vocab = len(nce.wv)
@@ -235,11 +236,12 @@ def test_loss_none_is_exactly_gensim(small_corpus):
         np.testing.assert_array_equal(ours.wv.vectors, theirs.wv.vectors)
         if theirs.negative:
             np.testing.assert_array_equal(ours.syn1neg, theirs.syn1neg)
-    # and loss="ns" / "hs" run the same kernels
-    np.testing.assert_array_equal(Word2Vec(small_corpus, loss="ns", **params).wv.vectors,
-                                  GensimWord2Vec(small_corpus, **params).wv.vectors)
+    # loss="hs" runs gensim's kernel; loss="ns" this package's (test_statistical checks its optimum)
     np.testing.assert_array_equal(Word2Vec(small_corpus, loss="hs", **params).wv.vectors,
                                   GensimWord2Vec(small_corpus, hs=1, negative=0, **params).wv.vectors)
+    own = Word2Vec(small_corpus, loss="ns", **params)
+    assert own.kernel_loss == "ns" and own.cum_table is None
+    assert not np.array_equal(own.wv.vectors, GensimWord2Vec(small_corpus, **params).wv.vectors)
 
 
 @pytest.mark.parametrize("n, dtype", [(1, np.int32), (6, np.float64), (100, np.float32), (1001, np.float32)])
@@ -273,7 +275,7 @@ def test_a_model_saved_before_the_output_bias_loads_and_trains_without_it(tmp_pa
     assert loaded.syn1neg_bias is None
 
 
-@pytest.mark.parametrize("loss", SAMPLED)
+@pytest.mark.parametrize("loss", [loss for loss in SAMPLED if loss in BIAS_LOSSES])
 def test_output_bias_off_leaves_no_bias(small_corpus, loss):
     model = Word2Vec(small_corpus, loss=loss, output_bias=False, workers=1, epochs=1, **COMMON)
     assert model.syn1neg_bias is None
@@ -323,7 +325,13 @@ def test_fasttext_trains_with_every_loss(loss, sg, lee_corpus):
     assert np.isfinite(loss_value) and loss_value > 0
     unseen = model.wv["governmentally"]
     assert np.isfinite(unseen).all() and np.linalg.norm(unseen) > 0
-    if loss != "softmax":
+    if loss == "ns":
+        # no output bias, as gensim's: held to gensim's FastText ns in the same setting (seed 1,
+        # measured: CBOW 1392 against gensim's 1434)
+        gensims = FastText(corpus, sg=sg, vector_size=32, min_count=2, workers=2, epochs=epochs, bucket=20000,
+                           seed=1)
+        assert np.median(partner_ranks(model)) < 1.25 * np.median(partner_ranks(gensims)) + 50
+    elif loss != "softmax":
         # related words are near: random vectors rank them about 2000th; measured here (seed 1),
         # sg: 60-130 with these losses; CBOW: 220-330, and gensim's FastText ns 1434
         assert np.median(partner_ranks(model)) < (150 if sg else 600), partner_ranks(model)
@@ -338,9 +346,16 @@ def test_doc2vec_trains_and_infers_with_every_loss(loss, kwargs, lee_documents):
                     seed=1, **kwargs)
     assert np.isfinite(model.dv.vectors).all() and np.isfinite(model.wv.vectors).all()
     assert model.get_latest_training_loss() > 0
-    # infer_vector re-finds training documents. Measured here (seed 1): PV-DBOW 0.95-1.0, and
-    # gensim's ns about 0.95; PV-DM 0.35-0.69, and gensim's ns 0.18 (mean) and 0.01 (sum)
-    assert refind_rate(model, documents, n=min(80, len(documents))) >= (0.8 if model.sg else 0.25)
+    # infer_vector re-finds training documents. Measured here (seed 1): PV-DBOW 0.95-1.0 with
+    # the losses that have an output bias; PV-DM 0.35-0.69. ns has none, as gensim's: it is held
+    # to gensim's Doc2Vec ns in the same setting (PV-DBOW 0.51 against gensim's 0.54 without
+    # dbow_words; PV-DM 0.18 against 0.18 (mean), 0.23 against 0.01 (sum))
+    rate = refind_rate(model, documents, n=min(80, len(documents)))
+    if loss == "ns":
+        gensims = Doc2Vec(documents, vector_size=32, min_count=2, workers=2, epochs=10, seed=1, **kwargs)
+        assert rate >= 0.85 * refind_rate(gensims, documents, n=min(80, len(documents))) - 0.05
+    else:
+        assert rate >= (0.8 if model.sg else 0.25)
 
 
 @pytest.mark.parametrize("cls", [FastText, Doc2Vec])
