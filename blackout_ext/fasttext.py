@@ -68,9 +68,10 @@ class FastText(OutputLayerMixin, gensim_fasttext.FastText):
             As in :class:`blackout_ext.Word2Vec`: on by default for this package's losses.
         compute_loss : bool, optional
             Accumulate the training loss, read by :meth:`get_latest_training_loss`. gensim's
-            FastText has no such parameter and always reports 0; here this package's losses
-            report their own loss. gensim's ns and hs kernels do not compute one: with them the
-            loss stays 0, as in gensim.
+            FastText has no such parameter and always reports 0; here every loss reports its
+            own. gensim's FastText kernels compute none, so with ``compute_loss=True`` gensim's
+            ns and hs (``loss=None`` or ``'hs'``) train on this package's kernels for them,
+            the same losses (``model.kernel_loss`` says which).
 
         Raises
         ------

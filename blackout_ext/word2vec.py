@@ -97,14 +97,14 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
             stored in ``syn1neg_bias`` (float32), started at the word's unigram log-probability
             ``log(count_w / total)`` and trained as the weights are. None (default): on for
             $bias_losses, off otherwise
-            (gensim's ns and hs have no bias). False turns it off.
+            (ns and hs have no bias). False turns it off.
 
         Raises
         ------
         ValueError
             On an unknown `loss`, a contradictory `hs`/`negative`, a non-finite `ns_exponent`,
             `shared_samples` with a loss or architecture it does not apply to,
-            ``output_bias=True`` with gensim's ns or hs; and, where gensim accepts them silently,
+            ``output_bias=True`` with ns or hs; and, where gensim accepts them silently,
             on an `alpha` or `min_alpha` that is NaN, infinite or negative, ``workers < 1``, or
             `sg` or `cbow_mean` outside {0, 1} (each message names the parameter). An
             `ns_exponent` whose noise distribution overflows for the vocabulary is refused by
