@@ -289,21 +289,23 @@ def _read_slice(run_id, path, start, stop, first_tag=None):
 
 def _prefetch(run_id, slices):
     """Start reading `slices` in a background thread (of this worker process), for the next round."""
-    def read(path, start, stop, first_tag, piece):
-        try:
-            piece.append(_read_slices_now(run_id, path, start, stop, first_tag))
-        except Exception:   # noqa: BLE001 (the task that needs the slice reads it again and raises)
-            logger.debug("reading ahead %s [%d, %d) failed", path, start, stop, exc_info=True)
-
     pieces = [(tuple(spec), []) for spec in slices]
-    thread = threading.Thread(target=lambda: [read(*spec, piece) for spec, piece in pieces], daemon=True,
-                              name="blackout-ext-prefetch")
+
+    def read_all():
+        for (path, start, stop, first_tag), piece in pieces:
+            try:
+                piece.append(_read_slices_now(run_id, path, start, stop, first_tag))
+            except Exception:   # noqa: BLE001 (the task that needs the slice reads it again and raises)
+                logger.debug("reading ahead %s [%d, %d) failed", path, start, stop, exc_info=True)
+
+    thread = threading.Thread(target=read_all, daemon=True, name="blackout-ext-prefetch")
     for spec, piece in pieces:
         _PREFETCHED[(run_id, spec)] = (thread, piece)
     thread.start()
 
 
 def _read_slices_now(run_id, path, start, stop, first_tag):
+    """Read sentences [start, stop) of a shard from its open reader (see :func:`_read_slice`)."""
     documents = first_tag is not None
     key = (run_id, path)
     position, sentences = _READERS.pop(key, (0, None))
