@@ -26,8 +26,8 @@ def write_kernel_sources():
 write_kernel_sources()
 
 # the training kernels (_inner), the vocabulary table (_vocab), the corpus_file reader
-# (_corpus_file), the corpus_file vocabulary scan (_scan) and a machine probe for the benchmarks
-# (_probe); the RNG is inline (_random.pxd)
+# (_corpus_file), the corpus_file vocabulary scan (_scan), float32 as text (_text) and a machine
+# probe for the benchmarks (_probe); the RNG is inline (_random.pxd)
 extensions = [
     Extension(
         f"blackout_ext.{name}",
@@ -36,7 +36,7 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
     )
-    for name in ("_inner", "_vocab", "_corpus_file", "_scan", "_probe")
+    for name in ("_inner", "_vocab", "_corpus_file", "_scan", "_text", "_probe")
 ]
 
 setup(

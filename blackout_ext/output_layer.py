@@ -17,7 +17,7 @@ read by the kernels) and how a job reaches the kernels (``_kernel_job``).
 """
 import logging
 
-from blackout_ext import persistence
+from blackout_ext import keyedvectors, persistence
 from blackout_ext._hooks import TrainingHooksMixin
 from blackout_ext._prediction import PredictionMixin
 from blackout_ext._tables import TablesMixin
@@ -27,7 +27,7 @@ from blackout_ext.checks import (
 from blackout_ext.inputs import InputKind
 from blackout_ext.losses import KERNEL_LOSSES, loss_spec, trained_loss
 from blackout_ext.output_arrays import ArraysMixin
-from blackout_ext.persistence import PersistenceMixin
+from blackout_ext.persistence import VECTOR_ATTRS, PersistenceMixin
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,12 @@ class OutputLayerMixin(TrainingHooksMixin, TablesMixin, ArraysMixin, PredictionM
     reports_gensim_loss = False
     """True where gensim's kernels compute no loss (FastText, Doc2Vec): with ``compute_loss=True``
     this package's kernels then train ``ns``/``hs`` too, the same way, and report their loss."""
+
+    def __setattr__(self, name, value):
+        # the vectors gensim's __init__ (or a user) sets get the C text writer (keyedvectors)
+        if name in VECTOR_ATTRS:
+            value = keyedvectors.adopted(value)
+        super().__setattr__(name, value)
 
     def _init_output_layer(self, loss, hs, negative, nce_normalizer, shared_samples, output_bias, ns_exponent,
                            sg, window, vector_size, alpha=0.025, min_alpha=0.0001, workers=3, cbow_mean=1):

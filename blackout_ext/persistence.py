@@ -18,7 +18,7 @@ import secrets
 
 from gensim import utils
 
-from blackout_ext import output_arrays
+from blackout_ext import keyedvectors, output_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +129,16 @@ def remove_other_generations(fname, keep):
                 logger.warning("could not remove %s", entry)
 
 
+VECTOR_ATTRS = ("wv", "dv")
+"""A model's ``KeyedVectors``: adopted into :mod:`blackout_ext.keyedvectors` when set or loaded."""
+
+
 def set_missing_defaults(model):
-    """Give a model saved by gensim, or before an option existed, every attribute this package reads."""
+    """Give a model saved by gensim, or before an option existed, every attribute this package
+    reads, and its vectors the package's text writer."""
+    for name in VECTOR_ATTRS:
+        if name in model.__dict__:
+            keyedvectors.adopted(model.__dict__[name])
     for name, default in DEFAULTS + tuple((array.name, None) for array in output_arrays.OUTPUT_ARRAYS):
         if not hasattr(model, name):
             setattr(model, name, default)

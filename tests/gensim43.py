@@ -31,7 +31,7 @@ TOOLS = ["pytest>=7", "hypothesis>=6", "packaging"]
 # (test_gensim_suite.py) run under gensim 4.4 only: the modules they test are the same in 4.3.3,
 # line for line. test_evaluation.py is left out: it runs the package's own NumPy and Cython code
 # on arrays, whatever gensim's version.
-GENSIM_FACING = ["test_compat.py", "test_training.py", "test_streams.py",
+GENSIM_FACING = ["test_compat.py", "test_training.py", "test_streams.py", "test_keyedvectors.py",
                  "test_reliability.py", "test_errors.py", "test_gradients.py",
                  "test_statistical.py::test_document_vectors_reach_log_p",
                  "test_statistical.py::test_fasttext_vectors_reach_log_p"]
