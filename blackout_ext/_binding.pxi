@@ -24,6 +24,7 @@ class ThreadMemory:
         self.neu1e = cache_line_alone(size, np.float32)
         self.acc = cache_line_alone(size, np.float32)
         self.cand = cache_line_alone(negative + 1, np.int32)
+        self.draws = cache_line_alone(max(negative, 1), np.int32)
         self.scores = cache_line_alone(max(negative + 1, vocab_size if full_softmax else 0), np.float32)
         self.gam = cache_line_alone(negative + 1, np.float64)
         # for shared_samples (window > 0): one slot per context word of a window, at most 2 window
@@ -31,6 +32,8 @@ class ThreadMemory:
         self.win_neu1e = cache_line_alone(max(2 * self.window * size, 1), np.float32)
         self.win_gam = cache_line_alone(max(2 * self.window * (negative + 1), 1), np.float64)
         self.win_dlogz = cache_line_alone(max(2 * self.window, 1), np.float64)
+        self.win_ctx = cache_line_alone(max(2 * self.window, 1), np.int32)
+        self.win_scores = cache_line_alone(max(2 * self.window * (negative + 1), 1), np.float32)
 
 
 cdef REAL_t *float_ptr(object arr, str name, bint writes=True) except NULL:
@@ -107,6 +110,11 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     bind_thread_memory(c, mem)
     c.shared_samples = bool(model.shared_samples) and model.sg and spec.shared_samples \
         and not c.inp.has_ngrams and not c.inp.has_docs
+    c.windows_per_draw = 1
+    if spec.shared_samples and not c.inp.has_ngrams and not c.inp.has_docs:
+        c.windows_per_draw = max(1, int(model.shared_samples))
+    if c.windows_per_draw > 1 and len(mem.draws) < c.negative:
+        raise RuntimeError("thread memory too small for shared_samples with this negative")
     if c.shared_samples and (mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1)):
         raise RuntimeError("thread memory too small for shared_samples with this window")
     c.rng = seed_state(seed)
@@ -177,11 +185,14 @@ cdef bind_thread_memory(TrainConfig *c, mem):
     c.work.neu1e = float_ptr(mem.neu1e, "neu1e")
     c.work.acc = float_ptr(mem.acc, "acc")
     c.work.cand = <int32_t *>const_ptr(mem.cand, np.int32, "cand")
+    c.work.draws = <int32_t *>const_ptr(mem.draws, np.int32, "draws")
     c.work.scores = float_ptr(mem.scores, "scores")
     c.work.gam = <double *>const_ptr(mem.gam, np.float64, "gam")
     c.work.win_neu1e = float_ptr(mem.win_neu1e, "win_neu1e")
     c.work.win_gam = <double *>const_ptr(mem.win_gam, np.float64, "win_gam")
     c.work.win_dlogz = <double *>const_ptr(mem.win_dlogz, np.float64, "win_dlogz")
+    c.work.win_ctx = <int32_t *>const_ptr(mem.win_ctx, np.int32, "win_ctx")
+    c.work.win_scores = float_ptr(mem.win_scores, "win_scores")
 
 
 def train_batch(model, sentences, double alpha, mem, int compute_loss, seed, vocab_hash=None, doc_tags=None,

@@ -70,48 +70,46 @@ cdef inline void window_bounds(
 
 cdef double window_update_with_candidates(
         TrainConfig *c, const int32_t *idx, int i, int j0, int j1, int n) noexcept nogil:
-    """The update of shared_window_step (below), with the candidates cand[0:n] already drawn."""
-    cdef int p, q, j, m = 0, size = c.size, stride = c.negative + 1
+    """The update of shared_window_step (below), with the candidates cand[0:n] already drawn.
+
+    As blocks: the m x n scores S = H U^T of the window's m context rows H against the candidate
+    rows U, then the gammas of each context (row of S), then the input gradients E = (a G) U and
+    the candidates' updates U += (a G)^T H, both from the weights as they were, then H += E.
+    """
+    cdef int p, q, j, m = 0, size = c.size
     cdef double loss = 0.0, gsum
-    cdef REAL_t *h
-    cdef REAL_t *e
+    cdef int32_t *ctx = c.work.win_ctx
+    cdef REAL_t *s = c.work.win_scores
     cdef double *g
     cdef gamma_fn gammas = gamma_function(c.loss.code)
     for j in range(j0, j1):
-        if j == i:
-            continue
-        h = &c.inp.syn0[<Py_ssize_t>idx[j] * size]
-        g = &c.work.win_gam[m * stride]
-        score_candidates(c, h, n, c.work.scores)
-        if c.loss.nce_learned:
-            c.lp.log_z = c.inp.nce_log_z[idx[j]]
-        loss += gammas(c.work.scores, c.work.cand, n, c.noise.logq, c.compute_loss, g, &c.lp)
-        c.work.win_dlogz[m] = c.lp.dlogz
-        e = &c.work.win_neu1e[m * size]
-        memset(e, 0, size * sizeof(REAL_t))
-        for q in range(n):
-            bo_axpy(<REAL_t>(c.alpha * g[q]), &c.out.syn1neg[<Py_ssize_t>c.work.cand[q] * size], e, size)
-        m += 1
-    for q in range(n):
-        # neu1 collects this row's update over the window, then the row is written once
-        memset(c.work.neu1, 0, size * sizeof(REAL_t))
-        gsum = 0.0
-        p = 0
-        for j in range(j0, j1):
-            if j == i:
-                continue
-            bo_axpy(<REAL_t>(c.alpha * c.work.win_gam[p * stride + q]), &c.inp.syn0[<Py_ssize_t>idx[j] * size], c.work.neu1, size)
-            gsum += c.work.win_gam[p * stride + q]
-            p += 1
-        bo_axpy_clamped(ONEF, c.work.neu1, &c.out.syn1neg[<Py_ssize_t>c.work.cand[q] * size], size)
+        if j != i:
+            ctx[m] = idx[j]
+            m += 1
+    bo_dots_block(c.inp.syn0, ctx, m, c.out.syn1neg, c.work.cand, n, size, s)
+    for p in range(m):
         if c.out.has_bias:
+            for q in range(n):
+                s[p * n + q] += c.out.bias[c.work.cand[q]]
+        if c.loss.nce_learned:
+            c.lp.log_z = c.inp.nce_log_z[ctx[p]]
+        g = &c.work.win_gam[p * n]
+        loss += gammas(&s[p * n], c.work.cand, n, c.noise.logq, c.compute_loss, g, &c.lp)
+        c.work.win_dlogz[p] = c.lp.dlogz
+        for q in range(n):
+            s[p * n + q] = <REAL_t>(c.alpha * g[q])   # the scores are spent: a G in their place
+    for p in range(m):
+        bo_combine(&s[p * n], 1, c.out.syn1neg, c.work.cand, n, size, &c.work.win_neu1e[p * size])
+    for q in range(n):
+        bo_add_combination_clamped(&s[q], n, c.inp.syn0, ctx, m, size,
+                                   &c.out.syn1neg[<Py_ssize_t>c.work.cand[q] * size])
+        if c.out.has_bias:
+            gsum = 0.0
+            for p in range(m):
+                gsum += c.work.win_gam[p * n + q]
             add_clamped(&c.out.bias[c.work.cand[q]], c.alpha * gsum)
-    p = 0
-    for j in range(j0, j1):
-        if j == i:
-            continue
-        apply_input_gradient(c, idx[j], &c.work.win_neu1e[p * size], c.work.win_dlogz[p])
-        p += 1
+    for p in range(m):
+        apply_input_gradient(c, ctx[p], &c.work.win_neu1e[p * size], c.work.win_dlogz[p])
     return loss
 
 

@@ -42,6 +42,7 @@ cdef struct Noise:
     uint32_t pos
     uint64_t raw[32]          # a ring of NOISE_RING raw 64-bit draws
     int32_t word[32]          # a ring of NOISE_RING drawn words
+    int reuse_left            # windows the current draw in Work.draws still serves (windows_per_draw)
 
 cdef struct Inputs:
     # the input rows: a word's syn0 row, for FastText also its n-gram buckets' rows; Doc2Vec's tags
@@ -78,11 +79,14 @@ cdef struct Work:             # per-thread work memory (ThreadMemory)
     REAL_t *neu1e             # the input gradient
     REAL_t *acc               # FastText skip-gram: the input gradient summed over a centre's window
     int32_t *cand             # candidates: cand[0] is the target
+    int32_t *draws            # windows_per_draw > 1: the k draws the windows share
     REAL_t *scores            # k + 1 scores, or |V| for the full softmax
     double *gam               # gamma_w = dJ/ds_w per candidate
     REAL_t *win_neu1e         # shared_samples: the input gradient of each context, 2 window x d
     double *win_gam           #                 the gammas of each context, 2 window x (k + 1)
     double *win_dlogz         #                 NCE's dJ/dc of each context, 2 window
+    int32_t *win_ctx          #                 the context words of the window, 2 window
+    REAL_t *win_scores        #                 their scores, then alpha x gammas, 2 window x (k + 1)
 
 cdef struct TrainConfig:
     int size                  # vector dimensionality d
@@ -94,6 +98,7 @@ cdef struct TrainConfig:
     int cbow_mean
     int compute_loss
     int shared_samples        # 1: sg draws one candidate set per centre word, for its window
+    int windows_per_draw      # > 1: one draw of k samples serves this many consecutive windows
     REAL_t alpha
     const uint32_t *sample_int  # subsampling: keep word w if a 32-bit draw <= sample_int[w]; NULL: keep all
     uint64_t rng              # this job's own RNG state (subsampling, window shrinking)

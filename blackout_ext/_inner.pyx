@@ -36,6 +36,13 @@ cdef extern from "bo_vec.h" nogil:
     void bo_axpy(float a, const float *x, float *y, int n)           # y += a x
     void bo_axpy_clamped(float a, const float *x, float *y, int n)   # the same, |y| <= 1e12
     void bo_softmax_update(const float *g, const float *h, float *U, float *neu1e, int n_rows, int d)
+    # a window's blocks: rows A + ia[p] d against rows B + ib[q] d (shared samples)
+    void bo_dots_block(const float *A, const int32_t *ia, int m, const float *B, const int32_t *ib, int n, int d,
+                       float *out)                                   # out[p n + q] = a_p . b_q
+    void bo_combine(const float *coef, int cstride, const float *B, const int32_t *ib, int n, int d,
+                    float *out)                                      # out = sum_q coef[q cstride] b_q
+    void bo_add_combination_clamped(const float *coef, int cstride, const float *B, const int32_t *ib, int n,
+                                    int d, float *y)                 # y += the same, clamped
     void bo_prefetch(const void *p)                                 # a hint: p will be used soon
     void bo_prefetch_row(const float *row, int n)                  # the same for every line of a row
 

@@ -54,6 +54,7 @@ cdef void start_noise(TrainConfig *c, uint64_t seed) noexcept nogil:
     cdef int i
     c.noise.rng = seed_state(~seed)   # a stream of its own, unrelated to c.rng's
     c.noise.pos = 0
+    c.noise.reuse_left = 0
     for i in range(NOISE_ALIAS_AHEAD):
         c.noise.raw[i] = rng_next64(&c.noise.rng)
     for i in range(NOISE_ROWS_AHEAD):

@@ -138,3 +138,29 @@ def py_window_update(str loss, syn0, syn1neg, contexts, cand, logq, int negative
     bind_thread_memory(&c, mem)
     memcpy(c.work.cand, &cv[0], len(cv) * sizeof(int32_t))
     return window_update_with_candidates(&c, &idx[0], 0, 0, len(idx), len(cv))
+
+
+def py_draw_candidates(str loss, alias, logq, targets, int negative, int windows_per_draw=1, seed=1):
+    """The candidates drawn for each word of `targets` in turn, as training draws them (for tests).
+
+    `alias` is the noise's alias table (:func:`build_alias_table`), `logq` its log q; one draw of
+    `negative` samples serves `windows_per_draw` consecutive targets. Returns a list of int32
+    arrays, each with its target first.
+    """
+    cdef TrainConfig c
+    cdef cnp.ndarray[double, ndim=1] lq = np.array(logq, dtype=np.float64)
+    cdef cnp.ndarray[REAL_t, ndim=2] u = np.zeros((len(lq), 1), dtype=np.float32)
+    cdef int n
+    if windows_per_draw < 1:
+        raise ValueError("windows_per_draw must be >= 1")
+    mem = ThreadMemory(1, negative, len(lq), False)
+    test_config(&c, loss, u, negative, 0.0, lq, None)
+    c.noise.alias = <const uint64_t *>const_ptr(alias, np.uint64, "alias")
+    bind_thread_memory(&c, mem)
+    c.windows_per_draw = windows_per_draw
+    start_noise(&c, seed)
+    drawn = []
+    for t in targets:
+        n = draw_candidates(&c, t)
+        drawn.append(np.array(<int32_t[:n]>c.work.cand, dtype=np.int32))
+    return drawn

@@ -3,25 +3,39 @@
 # The shared pair step
 
 
+cdef inline bint not_the_target(TrainConfig *c, int32_t target, int32_t *w) noexcept nogil:
+    # A loss that keeps hits (NCE, sampled softmax) keeps a draw equal to t as a candidate of
+    # its own: with them, sampled softmax is consistent as k grows. BlackOut (and the package's
+    # ns) sample from q without t, as BlackOut's paper does: a hit is redrawn, at most
+    # BO_MAX_REDRAWS times, and then that draw is dropped (False).
+    cdef int tries = 0
+    if c.loss.keeps_hits:
+        return True
+    while w[0] == target and tries < BO_MAX_REDRAWS:
+        w[0] = draw_noise(c)
+        tries += 1
+    return w[0] != target
+
+
 cdef int draw_candidates(TrainConfig *c, int32_t target) noexcept nogil:
-    # cand[0] = t. A loss that keeps hits (NCE, sampled softmax) keeps a draw equal to t as a
-    # candidate of its own: with them, sampled softmax is consistent as k grows. BlackOut samples
-    # from q without t, as its paper does: a hit is redrawn, at most BO_MAX_REDRAWS times, and
-    # then that draw is dropped.
-    cdef int i, tries, n = 1
+    # cand[0] = t, then k draws from q (see not_the_target). With windows_per_draw > 1, the k
+    # draws are made once for that many consecutive windows (predictions), and each window
+    # takes them as its own, a hit on its target redrawn for it alone: every window still sees
+    # k draws from q, so its expected gradient and the optimum are unchanged.
+    cdef int i, n = 1
     cdef int32_t w
     c.work.cand[0] = target
+    if c.windows_per_draw > 1 and c.noise.reuse_left == 0:
+        for i in range(c.negative):
+            c.work.draws[i] = draw_noise(c)
+        c.noise.reuse_left = c.windows_per_draw
+    if c.windows_per_draw > 1:
+        c.noise.reuse_left -= 1
     for i in range(c.negative):
-        w = draw_noise(c)
-        if not c.loss.keeps_hits:
-            tries = 0
-            while w == target and tries < BO_MAX_REDRAWS:
-                w = draw_noise(c)
-                tries += 1
-            if w == target:
-                continue
-        c.work.cand[n] = w
-        n += 1
+        w = c.work.draws[i] if c.windows_per_draw > 1 else draw_noise(c)
+        if not_the_target(c, target, &w):
+            c.work.cand[n] = w
+            n += 1
     return n
 
 

@@ -18,7 +18,9 @@
 
 #define BO_WEIGHT_LIMIT 1e12f
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && __GNUC__ >= 12
+#define BO_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define BO_DISPATCH __attribute__((target_clones("avx2", "default")))
 #else
 #define BO_DISPATCH
@@ -89,6 +91,129 @@ static void bo_softmax_update(const float *restrict g, const float *restrict h, 
             row[i] = v;
         }
     }
+}
+
+typedef int bo_i8 __attribute__((vector_size(32)));
+
+/* v clamped to +-BO_WEIGHT_LIMIT, lane by lane as bo_axpy_clamped (NaN -> the limit): C has no
+ * ?: on vectors, so the choice is made with the comparison's mask */
+static inline __attribute__((always_inline)) bo_v8 bo_clamp8(bo_v8 v) {
+    const bo_v8 hi = {BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT,
+                      BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT};
+    bo_i8 below = v < hi;
+    bo_i8 x = ((bo_i8)v & below) | ((bo_i8)hi & ~below);
+    bo_i8 above = (bo_v8)x > -hi;
+    return (bo_v8)((x & above) | ((bo_i8)(-hi) & ~above));
+}
+
+/* A window's block products (shared samples): its m context rows a_p = A + ia[p] d against its
+ * n candidate rows b_q = B + ib[q] d. bo_dots_block computes the m x n scores; bo_combine and
+ * bo_add_combination_clamped the two gradient products, a row at a time. Tiles of up to 4 rows
+ * by 3 keep 12 partial sums in registers and load each chunk of a row once per tile, where one
+ * bo_dot per pair loads both rows for every pair (pWord2Vec does this with sgemm; at these
+ * sizes a call to BLAS costs more than the product). */
+static inline __attribute__((always_inline)) void bo_dots_tile(
+        const float *A, const int *ia, const float *B, const int *ib, const int NP, const int NQ, int d,
+        float *out, int ostride) {
+    const float *a[4], *b[3];
+    bo_v8 acc[4][3];
+    for (int p = 0; p < NP; p++)
+        a[p] = A + (long)ia[p] * d;
+    for (int q = 0; q < NQ; q++)
+        b[q] = B + (long)ib[q] * d;
+    for (int p = 0; p < NP; p++)
+        for (int q = 0; q < NQ; q++)
+            acc[p][q] = (bo_v8){0};
+    int i = 0;
+    for (; i + 8 <= d; i += 8) {
+        bo_v8 bv[3];
+        for (int q = 0; q < NQ; q++)
+            bv[q] = bo_load8(b[q] + i);
+        for (int p = 0; p < NP; p++) {
+            bo_v8 av = bo_load8(a[p] + i);
+            for (int q = 0; q < NQ; q++)
+                acc[p][q] += av * bv[q];
+        }
+    }
+    for (int p = 0; p < NP; p++)
+        for (int q = 0; q < NQ; q++) {
+            bo_v8 v = acc[p][q];
+            float s = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+            for (int j = i; j < d; j++)
+                s += a[p][j] * b[q][j];
+            out[p * ostride + q] = s;
+        }
+}
+
+static inline __attribute__((always_inline)) void bo_dots_rows(
+        const float *A, const int *ia, const float *B, const int *ib, const int NP, int n, int d,
+        float *out, int ostride) {
+    int q = 0;
+    for (; q + 3 <= n; q += 3)
+        bo_dots_tile(A, ia, B, ib + q, NP, 3, d, out + q, ostride);
+    for (; q < n; q++)
+        bo_dots_tile(A, ia, B, ib + q, NP, 1, d, out + q, ostride);
+}
+
+/* out[p n + q] = a_p . b_q */
+BO_DISPATCH
+static void bo_dots_block(const float *A, const int *ia, int m, const float *B, const int *ib, int n,
+                          int d, float *out) {
+    int p = 0;
+    for (; p + 4 <= m; p += 4)
+        bo_dots_rows(A, ia + p, B, ib, 4, n, d, out + p * n, n);
+    if (p + 2 <= m) {
+        bo_dots_rows(A, ia + p, B, ib, 2, n, d, out + p * n, n);
+        p += 2;
+    }
+    if (p < m)
+        bo_dots_rows(A, ia + p, B, ib, 1, n, d, out + p * n, n);
+}
+
+/* the sum over q < n of coef[q * cstride] b_q: into out (add = 0), or added to y = out, clamped
+ * to +-BO_WEIGHT_LIMIT (add = 1); sixteen floats at a time, the sum built in registers */
+static inline __attribute__((always_inline)) void bo_combination(
+        const float *coef, int cstride, const float *B, const int *ib, int n, int d, float *out, const int add) {
+    int i = 0;
+    for (; i + 16 <= d; i += 16) {
+        bo_v8 s0 = {0}, s1 = {0};
+        for (int q = 0; q < n; q++) {
+            const float *row = B + (long)ib[q] * d + i;
+            float c = coef[q * cstride];
+            s0 += c * bo_load8(row);
+            s1 += c * bo_load8(row + 8);
+        }
+        if (add) {
+            s0 = bo_clamp8(s0 + bo_load8(out + i));
+            s1 = bo_clamp8(s1 + bo_load8(out + i + 8));
+        }
+        memcpy(out + i, &s0, sizeof(s0));
+        memcpy(out + i + 8, &s1, sizeof(s1));
+    }
+    for (; i < d; i++) {
+        float s = 0.0f;
+        for (int q = 0; q < n; q++)
+            s += coef[q * cstride] * B[(long)ib[q] * d + i];
+        if (add) {
+            s += out[i];
+            s = s < BO_WEIGHT_LIMIT ? s : BO_WEIGHT_LIMIT;
+            s = s > -BO_WEIGHT_LIMIT ? s : -BO_WEIGHT_LIMIT;
+        }
+        out[i] = s;
+    }
+}
+
+/* out = sum_q coef[q cstride] b_q */
+BO_DISPATCH
+static void bo_combine(const float *coef, int cstride, const float *B, const int *ib, int n, int d, float *out) {
+    bo_combination(coef, cstride, B, ib, n, d, out, 0);
+}
+
+/* y += sum_q coef[q cstride] b_q, clamped */
+BO_DISPATCH
+static void bo_add_combination_clamped(const float *coef, int cstride, const float *B, const int *ib, int n,
+                                       int d, float *y) {
+    bo_combination(coef, cstride, B, ib, n, d, y, 1);
 }
 
 /* Prefetch hints: ask for memory that the kernel will touch a few steps later, so that the

@@ -130,16 +130,29 @@ def check_noise_overflow(counts, ns_exponent):
 
 
 def check_shared_samples(shared_samples, loss, sg):
-    """Refuse `shared_samples` where it has no meaning: only sampled losses in skip-gram draw per pair."""
-    if not isinstance(shared_samples, (bool, np.bool_)):
-        raise ValueError(f"shared_samples must be True or False, got {shared_samples!r}")
+    """Refuse `shared_samples` where it has no meaning, and return it as the model keeps it.
+
+    True or False, or an int n >= 2: one draw of the samples serves n consecutive windows
+    (skip-gram or CBOW). Only the sampled losses draw samples; True alone has no meaning in
+    CBOW, which already makes one prediction, with one draw, per window.
+    """
+    if isinstance(shared_samples, (bool, np.bool_)):
+        shared_samples = bool(shared_samples)
+    elif isinstance(shared_samples, (int, np.integer)) and shared_samples >= 2:
+        shared_samples = int(shared_samples)
+    else:
+        raise ValueError(f"shared_samples must be True, False or an int >= 2 (windows per draw), "
+                         f"got {shared_samples!r}")
     if not shared_samples:
-        return
+        return shared_samples
     if loss not in SHARED_SAMPLE_LOSSES:
-        raise ValueError(f"shared_samples=True applies to loss in {SHARED_SAMPLE_LOSSES}, not loss={loss!r}")
-    if not sg:
+        raise ValueError(f"shared_samples={shared_samples!r} applies to loss in {SHARED_SAMPLE_LOSSES}, "
+                         f"not loss={loss!r}")
+    if not sg and shared_samples is True:
         raise ValueError("shared_samples=True applies to skip-gram (sg=1) only: CBOW already makes one "
-                         "prediction, with one draw of samples, per window")
+                         "prediction, with one draw of samples, per window (shared_samples=n >= 2 shares "
+                         "one draw among n windows)")
+    return shared_samples
 
 
 def check_output_bias(output_bias, loss):

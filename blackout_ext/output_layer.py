@@ -63,10 +63,10 @@ class OutputLayerMixin(TrainingHooksMixin, TablesMixin, ArraysMixin, PredictionM
         self.loss, hs, negative = resolve_output_layer(loss, hs, negative, nce_normalizer)
         check_ns_exponent(ns_exponent)
         check_training_values(alpha, min_alpha, workers, sg, cbow_mean)
-        check_shared_samples(shared_samples, self.loss, sg)
+        shared_samples = check_shared_samples(shared_samples, self.loss, sg)
         self.output_bias = check_output_bias(output_bias, self.loss)
         self.nce_normalizer = nce_normalizer
-        self.shared_samples = bool(shared_samples)
+        self.shared_samples = shared_samples
         self._reset_output_arrays()
         for name in persistence.DERIVED_ATTRS:
             setattr(self, name, None)

@@ -82,16 +82,19 @@ class Word2Vec(OutputLayerMixin, gensim_word2vec.Word2Vec):
             For ``loss='nce'``: ``'fixed'`` uses ``c = log Z = 0`` (self-normalised);
             ``'learned'`` learns one ``c`` per input word, stored in ``nce_log_z``. For CBOW the
             context's ``c`` is the mean of its words' values.
-        shared_samples : bool, optional
-            Skip-gram with $shared_losses only. If True,
+        shared_samples : {bool, int}, optional
+            With $shared_losses only. If True (skip-gram),
             draw the `negative` samples once per centre word and share them across its context
             window, as BlackOut's paper shares them across a mini-batch (and as pWord2Vec does).
             Every pair of a window predicts the centre word, so each pair still sees `negative`
             independent draws from q and the optimum is unchanged; the window's pairs become
-            one mini-batch, and each sampled row of ``syn1neg`` is written once per window
-            instead of once per pair. Faster, and it scales better over `workers`. Default None:
-            True in skip-gram with $tuned_losses (see Notes),
-            else False.
+            one mini-batch, scored and updated as blocks, and each sampled row of ``syn1neg`` is
+            written once per window instead of once per pair. Faster, and it scales better over
+            `workers`. An int n >= 2 does that and also lets one draw serve n consecutive windows
+            (skip-gram or CBOW), each window redrawing only a sample equal to its own target:
+            each still sees `negative` draws from q, and the rows of the samples stay in the
+            cache from one window to the next. Default None: True in skip-gram with
+            $tuned_losses (see Notes), else False.
         output_bias : {None, True, False}, optional
             The new losses score a word as ``s_w = u_w . h + b_w``, with one bias per output word
             stored in ``syn1neg_bias`` (float32), started at the word's unigram log-probability

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from gensim.models.doc2vec import TaggedDocument
 
-from blackout_ext import Doc2Vec, FastText, Word2Vec
+from blackout_ext import Doc2Vec, FastText, Word2Vec, _inner
 from blackout_ext.losses import SHARED_SAMPLE_LOSSES
 from reference import centred
 
@@ -76,12 +76,13 @@ def ns_optimum(model, empirical):
     return np.log(empirical) - np.log(K * q * others)
 
 
-@pytest.mark.parametrize("shared_samples", [False, True])
-def test_ns_reaches_the_shifted_pmi(known_corpus, shared_samples):
+@pytest.mark.parametrize("sg, shared_samples", [(1, False), (1, True), (1, 4), (0, 4)])
+def test_ns_reaches_the_shifted_pmi(known_corpus, sg, shared_samples):
     """loss='ns' (this package's kernel) reaches negative sampling's optimum, with or without
-    shared samples; not a distribution (no shift makes it one), and not the plain log P."""
+    shared samples, and with one draw for 4 windows (CBOW too: with window 1 the context of b
+    is a alone); not a distribution (no shift makes it one), and not the plain log P."""
     sentences, empirical = known_corpus
-    model = fit(sentences, "ns", shared_samples=shared_samples)
+    model = fit(sentences, "ns", sg=sg, shared_samples=shared_samples)
     assert model.kernel_loss == "ns" and not model.output_bias
     s = scores_of(model)[:, target_columns(model)]
     optimum = ns_optimum(model, empirical)
@@ -90,11 +91,15 @@ def test_ns_reaches_the_shifted_pmi(known_corpus, shared_samples):
     assert np.abs(centred(optimum) - centred(np.log(empirical))).max() > 0.4
 
 
-@pytest.mark.parametrize("loss, output_bias", [
-    ("softmax", None), ("sampled_softmax", None), ("blackout", None), ("sampled_softmax", False)])
-def test_softmax_family_reaches_log_p_up_to_a_shift(known_corpus, loss, output_bias):
+@pytest.mark.parametrize("loss, output_bias, extra", [
+    ("softmax", None, {}), ("sampled_softmax", None, {}), ("blackout", None, {}), ("sampled_softmax", False, {}),
+    ("blackout", None, dict(shared_samples=4)), ("blackout", None, dict(sg=0, shared_samples=4)),
+    ("sampled_softmax", None, dict(sg=0, shared_samples=4))],
+    ids=["softmax", "sampled_softmax", "blackout", "sampled_softmax-no-bias", "blackout-sg-4-windows-a-draw",
+         "blackout-cbow-4-windows-a-draw", "sampled_softmax-cbow-4-windows-a-draw"])
+def test_softmax_family_reaches_log_p_up_to_a_shift(known_corpus, loss, output_bias, extra):
     sentences, empirical = known_corpus
-    model = fit(sentences, loss, output_bias=output_bias)
+    model = fit(sentences, loss, output_bias=output_bias, **extra)
     assert model.output_bias is (output_bias is None)
     s = scores_of(model)[:, target_columns(model)]
     error = centred(s) - centred(np.log(empirical))
@@ -265,3 +270,30 @@ def test_fasttext_vectors_reach_log_p(known_distributions):
     s = scores(model, h)[:, [model.wv.get_index(f"b{t}") for t in range(N_TARGETS)]]
     log_p = np.log(empirical_of([targets[contexts == c] for c in range(N_CONTEXTS)], N_CONTEXTS))
     assert np.abs(centred(s) - centred(log_p)).max() < 0.25, centred(s) - centred(log_p)
+
+
+@pytest.mark.parametrize("loss", ["blackout", "sampled_softmax"])
+def test_windows_sharing_a_draw_each_see_draws_from_q(loss):
+    """shared_samples=n: one draw of k serves n consecutive windows, and each window's samples
+    are still draws from q: as they are (sampled softmax keeps a hit), or with a hit on the
+    window's own target redrawn for it alone (BlackOut), so they follow q_w / (1 - q_t)."""
+    q = np.array([0.4, 0.3, 0.2, 0.1])
+    targets = np.tile([0, 1, 2, 3], 6000)
+    drawn = _inner.py_draw_candidates(loss, _inner.build_alias_table(q), np.log(q), targets, K, windows_per_draw=4)
+    assert [d[0] for d in drawn[:8]] == list(targets[:8])
+    groups = [drawn[i:i + 4] for i in range(0, len(drawn), 4)]
+    if loss == "sampled_softmax":
+        assert all(np.array_equal(g[0][1:], w[1:]) for g in groups for w in g)   # one draw per 4 windows
+        assert not all(np.array_equal(groups[0][0][1:], g[0][1:]) for g in groups)   # and a new one each 4
+    for t in range(4):
+        negatives = np.concatenate([d[1:] for d in drawn if d[0] == t])
+        frequency = np.bincount(negatives, minlength=4) / len(negatives)
+        expected = q.copy() if loss == "sampled_softmax" else np.where(np.arange(4) == t, 0.0, q / (1 - q[t]))
+        np.testing.assert_allclose(frequency, expected, atol=0.015)
+    if loss == "blackout":
+        # a window redraws only its own hits: where neither of the first two windows of a group
+        # (targets 0 and 1) holds 0 or 1, neither redrew, and both hold the group's draw
+        first, second = np.array([g[0][1:] for g in groups]), np.array([g[1][1:] for g in groups])
+        neither = (first > 1) & (second > 1)
+        assert neither.mean() > 0.2
+        np.testing.assert_array_equal(first[neither], second[neither])

@@ -56,8 +56,9 @@ def test_shared_samples_lower_the_loss(lee_corpus, loss):
     assert 0.7 < per_epoch[0] / unshared[0] < 1.3
 
 
-@pytest.mark.parametrize("arch, extra", [("sg", {}), ("cbow_mean", {}), ("sg", {"shared_samples": True})],
-                         ids=["sg", "cbow_mean", "sg-shared"])
+@pytest.mark.parametrize("arch, extra", [("sg", {}), ("cbow_mean", {}), ("sg", {"shared_samples": True}),
+                                         ("cbow_mean", {"shared_samples": 4})],
+                         ids=["sg", "cbow_mean", "sg-shared", "cbow_mean-4-windows-a-draw"])
 @pytest.mark.parametrize("loss", SAMPLED)
 def test_neighbours_are_sensible(lee_corpus, loss, arch, extra):
     model, _ = trained(lee_corpus, loss, arch, **extra)
@@ -102,12 +103,14 @@ def test_save_load_roundtrip_then_train(tmp_path, small_corpus, loss, arch):
     np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
 
 
-def test_save_load_keeps_shared_samples(tmp_path, small_corpus):
-    model = Word2Vec(small_corpus, loss="blackout", sg=1, shared_samples=True, workers=1, epochs=1, **COMMON)
+@pytest.mark.parametrize("shared_samples", [True, 4])
+def test_save_load_keeps_shared_samples(tmp_path, small_corpus, shared_samples):
+    model = Word2Vec(small_corpus, loss="blackout", sg=1, shared_samples=shared_samples, workers=1, epochs=1,
+                     **COMMON)
     path = str(tmp_path / "m.model")
     model.save(path)
     loaded = Word2Vec.load(path)
-    assert loaded.shared_samples is True
+    assert loaded.shared_samples is shared_samples
     for m in (model, loaded):
         m.random = np.random.RandomState(5)
         m.train(small_corpus[:10], total_examples=10, epochs=1)
@@ -115,9 +118,10 @@ def test_save_load_keeps_shared_samples(tmp_path, small_corpus):
 
 
 @pytest.mark.parametrize("loss, arch", [(loss, arch) for loss in KERNEL_LOSSES for arch in ("sg", "cbow_mean")]
-                         + [(loss, "sg_shared") for loss in SAMPLED])
+                         + [(loss, "sg_shared") for loss in SAMPLED] + [("blackout", "cbow_shared_4")])
 def test_one_worker_is_deterministic(small_corpus, loss, arch):
-    arch_params = dict(sg=1, shared_samples=True) if arch == "sg_shared" else ARCHS[arch]
+    arch_params = {"sg_shared": dict(sg=1, shared_samples=True),
+                   "cbow_shared_4": dict(ARCHS["cbow_mean"], shared_samples=4)}.get(arch) or ARCHS[arch]
     params = dict(COMMON, **arch_params, workers=1, epochs=2)
     a = Word2Vec(small_corpus, loss=loss, **params)
     b = Word2Vec(small_corpus, loss=loss, **params)
