@@ -85,6 +85,8 @@ def systems(args):
         ("gensim hs", python("gensim", hs=1, negative=0)),
         ("blackout, per-pair samples", python("blackout_ext", loss="blackout", shared_samples=False)),
         ("blackout (defaults: shared samples)", python("blackout_ext", loss="blackout")),
+        ("blackout, shared_samples=4 (one draw per 4 windows)", python("blackout_ext", loss="blackout",
+                                                                        shared_samples=4)),
     ]
     return [(name, build) for name, build in found if not args.systems or name in args.systems]
 
