@@ -11,9 +11,12 @@ from libc.stdlib cimport free, malloc
 
 cdef extern from "bo_text.h":
     void bo_text_init()
-    int bo_f32_text(float x, char *out) nogil
+    int bo_f32_text(float x, char *out, double positional_below) nogil
 
 bo_text_init()
+
+cdef double POSITIONAL_BELOW = 1e6 if str(np.float32(1e6)) == "1e+06" else 1e16
+# numpy writes a float32 positionally from 1e-4 up to this bound: 1e6 since numpy 2, 1e16 in 1.x
 
 cdef enum:
     MAX_VALUE_TEXT = 48   # the longest text of one float32 is 15 bytes ("-1.1754944e-38")
@@ -22,7 +25,7 @@ cdef enum:
 def float32_text(float x):
     """The text of one float32: ``str(numpy.float32(x))``, as bytes."""
     cdef char buf[MAX_VALUE_TEXT]
-    cdef int n = bo_f32_text(x, buf)
+    cdef int n = bo_f32_text(x, buf, POSITIONAL_BELOW)
     if n == 0:
         return str(np.float32(x)).encode("ascii")
     return buf[:n]
@@ -61,7 +64,7 @@ def rows_text(const float[:, ::1] vectors, const long long[::1] rows):
                 if j:
                     buf[pos] = b' '
                     pos += 1
-                n = bo_f32_text(vectors[r, j], buf + pos)
+                n = bo_f32_text(vectors[r, j], buf + pos, POSITIONAL_BELOW)
                 if n == 0:
                     text = str(np.float32(vectors[r, j])).encode("ascii")
                     n = len(text)

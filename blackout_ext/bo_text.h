@@ -2,10 +2,11 @@
  *
  * gensim's save_word2vec_format writes every float32 with str() (repr() under numpy 1.x, the
  * same text): the shortest decimal that reads back as the same float32 (of those, the nearest),
- * positional for 1e-4 <= |x| < 1e6, float32's bounds ("0.5", "-0.0123", "3.0"), otherwise
- * scientific ("1e-05", "-2.5e+06"). bo_f32_text writes that text for the values its exact
- * integer arithmetic covers (normal floats from about 1e-21 to 2**24) and returns 0 for any
- * other (zero, inf, nan, tiny or huge values), which the caller formats with numpy.
+ * positional for 1e-4 <= |x| < an upper bound that the caller passes (float32's: 1e6 in numpy
+ * 2, 1e16 in numpy 1.x) ("0.5", "-0.0123", "3.0"), otherwise scientific ("1e-05", "-2.5e+06").
+ * bo_f32_text writes that text for the values its exact integer arithmetic covers (normal
+ * floats from about 1e-21 to 2**24) and returns 0 for any other (zero, inf, nan, tiny or huge
+ * values), which the caller formats with numpy.
  *
  * The search: x = m 2^e, and every real in [x - lo, x + hi] (lo = hi = half an ulp, lo half of
  * that at a power of two) reads back as x; the bounds are included when m is even (reading
@@ -131,9 +132,9 @@ static int bo_f32_shortest(float x, uint64_t *digits, int *exp10) {
     return 1;
 }
 
-/* writes x as numpy's str() does into out (at least 24 bytes); returns the length, or 0 if x is
- * not covered (see above) */
-static int bo_f32_text(float x, char *out) {
+/* writes x as numpy's str() does into out (at least 24 bytes), positional below
+ * `positional_below`; returns the length, or 0 if x is not covered (see above) */
+static int bo_f32_text(float x, char *out, double positional_below) {
     uint64_t d;
     int q;
     if (!bo_f32_shortest(x, &d, &q))
@@ -150,7 +151,7 @@ static int bo_f32_text(float x, char *out) {
     float ax = x < 0 ? -x : x;
     if (x < 0)
         *p++ = '-';
-    if ((double)ax >= 1e-4 && (double)ax < 1e6) {
+    if ((double)ax >= 1e-4 && (double)ax < positional_below) {
         if (X >= 0) {
             for (int i = 0; i <= X; i++)
                 *p++ = i < n ? digits[n - 1 - i] : '0';

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from helpers import write_lines
@@ -92,6 +93,8 @@ def test_train_then_evaluate(tmp_path, tiny_corpus):
     (["evaluate", "nope.model"], "model not found: nope.model"),
     (["train", "--negative", "0", "--loss", "nce"], "negative >= 1"),
     (["train", "--shared-samples", "--sg", "0"], "skip-gram (sg=1) only"),
+    (["train", "--windows-per-draw", "1"], "an int >= 2 (windows per draw), got 1"),
+    (["train", "--windows-per-draw", "4", "--no-shared-samples"], "--windows-per-draw 4 contradicts --no-shared-samples"),
     (["train", "--workers", "0"], "workers must be an integer >= 1, got 0"),
     (["compare", "--workers", "0"], "workers must be an integer >= 1, got 0"),
     (["train", "--alpha", "nan"], "alpha must be a finite number >= 0, got nan"),
@@ -285,3 +288,14 @@ def test_time_to_quality_leaves_out_sets_with_too_few_pairs():
     reference = _record(0, 0.2, 0.4, 0.1, pairs=50, questions=1000)   # the similarity sets are n/a
     assert relative_quality(_record(0, 0.9, 0.9, 0.05), reference) == pytest.approx(0.5)
     assert relative_quality(_record(0, 0.9, 0.9, 0.05), _record(0, 0.2, 0.4, 0.1, pairs=50, questions=10)) is None
+
+
+def test_train_with_windows_per_draw(tmp_path, monkeypatch, tiny_corpus):
+    from blackout_ext import Word2Vec, cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", tiny_corpus, "--sg", "0", "--windows-per-draw", "4", "--size", "16", "--epochs", "1",
+                     "--min-count", "2", "--save", "m.model", "--quiet"]) == 0
+    model = Word2Vec.load(str(tmp_path / "m.model"))
+    assert (model.shared_samples, model.sg, model.loss) == (4, 0, "blackout")
+    assert np.isfinite(model.wv.vectors).all()
