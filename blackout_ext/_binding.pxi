@@ -108,11 +108,9 @@ cdef init_config(TrainConfig *c, model, double alpha, int compute_loss, mem, uin
     if c.loss.dense and len(mem.scores) < c.vocab_size:
         raise RuntimeError("thread memory too small for the full softmax")
     bind_thread_memory(c, mem)
-    c.shared_samples = bool(model.shared_samples) and model.sg and spec.shared_samples \
-        and not c.inp.has_ngrams and not c.inp.has_docs
-    c.windows_per_draw = 1
-    if spec.shared_samples and not c.inp.has_ngrams and not c.inp.has_docs:
-        c.windows_per_draw = max(1, int(model.shared_samples))
+    shares = spec.shared_samples and not c.inp.has_ngrams and not c.inp.has_docs
+    c.shared_samples = shares and bool(model.shared_samples) and model.sg
+    c.windows_per_draw = max(1, int(model.shared_samples)) if shares else 1
     if c.windows_per_draw > 1 and len(mem.draws) < c.negative:
         raise RuntimeError("thread memory too small for shared_samples with this negative")
     if c.shared_samples and (mem.window < c.window or len(mem.win_gam) < 2 * c.window * (c.negative + 1)):

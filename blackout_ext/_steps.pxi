@@ -24,15 +24,16 @@ cdef int draw_candidates(TrainConfig *c, int32_t target) noexcept nogil:
     # k draws from q, so its expected gradient and the optimum are unchanged.
     cdef int i, n = 1
     cdef int32_t w
+    cdef bint shared = c.windows_per_draw > 1
     c.work.cand[0] = target
-    if c.windows_per_draw > 1 and c.noise.reuse_left == 0:
-        for i in range(c.negative):
-            c.work.draws[i] = draw_noise(c)
-        c.noise.reuse_left = c.windows_per_draw
-    if c.windows_per_draw > 1:
+    if shared:
+        if c.noise.reuse_left == 0:
+            for i in range(c.negative):
+                c.work.draws[i] = draw_noise(c)
+            c.noise.reuse_left = c.windows_per_draw
         c.noise.reuse_left -= 1
     for i in range(c.negative):
-        w = c.work.draws[i] if c.windows_per_draw > 1 else draw_noise(c)
+        w = c.work.draws[i] if shared else draw_noise(c)
         if not_the_target(c, target, &w):
             c.work.cand[n] = w
             n += 1

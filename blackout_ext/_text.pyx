@@ -8,6 +8,7 @@ huge magnitudes) are formatted by numpy itself, so every value's text is numpy's
 import numpy as np
 
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 cdef extern from "bo_text.h":
     void bo_text_init()
@@ -19,16 +20,24 @@ cdef double POSITIONAL_BELOW = 1e6 if str(np.float32(1e6)) == "1e+06" else 1e16
 # numpy writes a float32 positionally from 1e-4 up to this bound: 1e6 since numpy 2, 1e16 in 1.x
 
 cdef enum:
-    MAX_VALUE_TEXT = 48   # the longest text of one float32 is 15 bytes ("-1.1754944e-38")
+    MAX_VALUE_TEXT = 48   # the longest text of one float32 is 19 bytes ("-1000000000000000.0", numpy 1.x)
+
+
+cdef int value_text(float x, char *out) except -1:
+    # x's text into out (MAX_VALUE_TEXT bytes): from C, or from numpy for the values C leaves
+    cdef int n = bo_f32_text(x, out, POSITIONAL_BELOW)
+    cdef bytes text
+    if n == 0:
+        text = str(np.float32(x)).encode("ascii")
+        n = len(text)
+        memcpy(out, <const char *>text, n)
+    return n
 
 
 def float32_text(float x):
     """The text of one float32: ``str(numpy.float32(x))``, as bytes."""
     cdef char buf[MAX_VALUE_TEXT]
-    cdef int n = bo_f32_text(x, buf, POSITIONAL_BELOW)
-    if n == 0:
-        return str(np.float32(x)).encode("ascii")
-    return buf[:n]
+    return buf[:value_text(x, buf)]
 
 
 def rows_text(const float[:, ::1] vectors, const long long[::1] rows):
@@ -48,10 +57,8 @@ def rows_text(const float[:, ::1] vectors, const long long[::1] rows):
         One item per entry of `rows`, without a line end.
     """
     cdef Py_ssize_t i, j, r, pos, n_rows = rows.shape[0], size = vectors.shape[1]
-    cdef int n
     cdef char *buf = <char *>malloc(size * MAX_VALUE_TEXT + 1)
     cdef list out = []
-    cdef bytes text
     if buf == NULL:
         raise MemoryError("no memory for the text of one row")
     try:
@@ -64,20 +71,8 @@ def rows_text(const float[:, ::1] vectors, const long long[::1] rows):
                 if j:
                     buf[pos] = b' '
                     pos += 1
-                n = bo_f32_text(vectors[r, j], buf + pos, POSITIONAL_BELOW)
-                if n == 0:
-                    text = str(np.float32(vectors[r, j])).encode("ascii")
-                    n = len(text)
-                    memcpy_text(buf + pos, text, n)
-                pos += n
+                pos += value_text(vectors[r, j], buf + pos)
             out.append(buf[:pos])
     finally:
         free(buf)
     return out
-
-
-cdef inline void memcpy_text(char *dst, bytes text, int n) noexcept:
-    cdef const char *src = text
-    cdef int i
-    for i in range(n):
-        dst[i] = src[i]
