@@ -396,3 +396,27 @@ def test_counts_and_loss_with_two_workers(lee_corpus, loss):
         assert raw == 3 * totals[1]
         losses[workers] = model.get_latest_training_loss()
     assert losses[2] == pytest.approx(losses[1], rel=0.03)
+
+
+@pytest.mark.parametrize("path", ["iterable", "corpus_file"])
+def test_a_worker_that_cannot_get_its_memory(tmp_path, lee_corpus, monkeypatch, path):
+    # A worker whose work memory cannot be allocated (a MemoryError for the full softmax of a
+    # large vocabulary, say) fails the epoch with that error: it must not die silently and
+    # leave the producer waiting on a full queue.
+    model = Word2Vec(loss="blackout", workers=2, **dict(SMALL, epochs=1))
+    kwargs = build_vocab_on(model, Repeated(lee_corpus, 3), path, tmp_path)
+    original, calls = Word2Vec._get_thread_working_mem, []
+
+    def failing(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError("no memory for the work buffers")
+        return original(self)
+
+    monkeypatch.setattr(Word2Vec, "_get_thread_working_mem", failing)
+    baseline = threading.active_count()
+    outcome = run_with_timeout(lambda: model.train(epochs=1, **kwargs))
+    assert isinstance(outcome.get("error"), MemoryError), outcome
+    assert "work buffers" in str(outcome["error"])
+    assert threading.active_count() == baseline
+    assert np.isfinite(model.wv.vectors).all()
