@@ -187,6 +187,13 @@ class PersistenceMixin:
         save_atomically(self, os.fspath(fname_or_handle), separately=separately, sep_limit=sep_limit,
                                     ignore=ignore, pickle_protocol=pickle_protocol)
 
+    def __setstate__(self, state):
+        # pickle.loads and copy.deepcopy restore the attributes without __setattr__ (and without
+        # load()): the vectors get the package's text writer here, and an older pickle the
+        # attributes it lacks
+        self.__dict__.update(state)
+        set_missing_defaults(self)
+
     def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
         # derived tables are rebuilt on load, never pickled
         ignore = frozenset(ignore) | frozenset(DERIVED_ATTRS) | frozenset(CACHE_ATTRS) \

@@ -5,6 +5,7 @@ bit patterns and the values where shortest-decimal algorithms go wrong (powers o
 their neighbours, the positional/scientific bounds); each file against gensim's own writer with
 every option. Run under gensim 4.3 too, whose writer uses ``repr`` with numpy 1.x.
 """
+import copy
 import filecmp
 import inspect
 import logging
@@ -139,6 +140,29 @@ def test_saved_vectors_are_gensims_class_and_loaded_models_get_the_writer(word2v
     again = FastText.load(str(tmp_path / "ft"))
     assert type(again.wv) is keyedvectors.FastTextKeyedVectors
     np.testing.assert_array_equal(again.wv["unseen-word"], ft.wv["unseen-word"])
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_copied_and_unpickled_models_keep_the_writer(word2vec, tmp_path, how):
+    # copy.deepcopy and pickle.loads restore a model's attributes without __setattr__ or load()
+    copy_of = copy.deepcopy if how == "deepcopy" else lambda m: pickle.loads(pickle.dumps(m))
+    ft = FastText(common_texts, min_count=1, vector_size=8, epochs=1, loss="blackout")
+    docs = [TaggedDocument(words, [i]) for i, words in enumerate(common_texts)]
+    d2v = Doc2Vec(docs, min_count=1, vector_size=8, epochs=1, loss="blackout")
+    expected = {(word2vec, "wv"): keyedvectors.KeyedVectors, (ft, "wv"): keyedvectors.FastTextKeyedVectors,
+                (d2v, "wv"): keyedvectors.KeyedVectors, (d2v, "dv"): keyedvectors.KeyedVectors}
+    copies = {}
+    for (model, name), cls in expected.items():
+        copied = copies.setdefault(id(model), copy_of(model))
+        assert type(copied) is type(model)
+        assert type(getattr(copied, name)) is cls, (type(model).__name__, name)
+        np.testing.assert_array_equal(getattr(copied, name).vectors, getattr(model, name).vectors)
+    copied = copies[id(word2vec)]
+    copied.wv.save_word2vec_format(str(tmp_path / "copy.txt"))
+    word2vec.wv.save_word2vec_format(str(tmp_path / "original.txt"))
+    assert filecmp.cmp(tmp_path / "copy.txt", tmp_path / "original.txt", shallow=False)
+    copied.train(common_texts, total_examples=len(common_texts), epochs=1)   # the copy trains on its own
+    assert not np.array_equal(copied.wv.vectors, word2vec.wv.vectors)
 
 
 def test_only_gensims_own_classes_are_adopted():
