@@ -216,15 +216,14 @@ class IterableEpoch(EpochThreads):
     def consume(self):
         try:
             mem = self.model._get_thread_working_mem()
-        except BaseException as err:  # (a MemoryError, say): fail the epoch, but keep draining the
-            mem = None                # jobs, so that the producer never waits on a full queue
-            self.failures.append(err)
+        except BaseException as err:  # (a MemoryError, say): fail the epoch, and drain the jobs
+            self.failures.append(err)     # below, so that the producer never waits on a full queue
             self.stopping.set()
         while True:
             job = self.job_queue.get()
             if job is None:
                 break
-            if mem is None or (self.stopping.is_set() and self.failures):
+            if self.stopping.is_set() and self.failures:
                 continue  # drain: the epoch has failed
             try:
                 tally, raw_tally = self.model._do_train_job(job[0], job[1], mem)

@@ -188,9 +188,9 @@ class PersistenceMixin:
                                     ignore=ignore, pickle_protocol=pickle_protocol)
 
     def __setstate__(self, state):
-        # pickle.loads and copy.deepcopy restore the attributes without __setattr__ (and without
-        # load()): the vectors get the package's text writer here, and an older pickle the
-        # attributes it lacks
+        # every unpickling (load(), pickle.loads, copy.deepcopy) restores the attributes without
+        # __setattr__: the vectors get the package's text writer here, and an older pickle the
+        # attributes it lacks (before load()'s _load_specials brings back the separate arrays)
         self.__dict__.update(state)
         set_missing_defaults(self)
 
@@ -204,7 +204,6 @@ class PersistenceMixin:
         generation = getattr(self, '_save_generation', None)
         if generation:
             subname = generation_subname(fname, generation, subname)
-        set_missing_defaults(self)
         super()._load_specials(fname, mmap, compress, subname)
 
     @classmethod
