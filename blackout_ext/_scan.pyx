@@ -14,7 +14,7 @@ from libc.stdio cimport FILE, fclose, fopen, fread
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp, memcpy, memmove
 
-from blackout_ext._vocab cimport fnv1a
+from blackout_ext._vocab cimport key_hash
 
 from blackout_ext.corpora import decode_tokens
 
@@ -45,7 +45,7 @@ cdef int grow_slots(Counts *t) except -1:
     for i in range(size):
         slots[i] = -1
     for w in range(t.n_words):
-        slot = fnv1a(t.arena + t.offsets[w], t.offsets[w + 1] - t.offsets[w]) & (size - 1)
+        slot = key_hash(t.arena + t.offsets[w], t.offsets[w + 1] - t.offsets[w]) & (size - 1)
         while slots[slot] >= 0:
             slot = (slot + 1) & (size - 1)
         slots[slot] = w
@@ -56,7 +56,7 @@ cdef int grow_slots(Counts *t) except -1:
 
 
 cdef int add_word(Counts *t, const char *s, int64_t n) except -1:
-    cdef uint64_t slot = fnv1a(s, n) & t.mask
+    cdef uint64_t slot = key_hash(s, n) & t.mask
     cdef int64_t w
     cdef void *grown
     while True:

@@ -11,6 +11,10 @@ from libc.stdint cimport uint64_t, int32_t, int64_t
 
 cnp.import_array()
 
+# VocabSlot of _vocab.pxd, as NumPy sees it
+SLOT_DTYPE = np.dtype([("word", np.int32), ("length", np.int32), ("head", np.uint64)])
+assert SLOT_DTYPE.itemsize == sizeof(VocabSlot)
+
 
 class VocabHash:
     """The vocabulary as a C hash table of UTF-8 byte strings (built once per vocabulary).
@@ -41,35 +45,43 @@ class VocabHash:
         size = 16
         while size < 2 * len(encoded):
             size *= 2
-        self.slots = np.full(size, -1, dtype=np.int32)
+        self.slots = np.zeros(size, dtype=SLOT_DTYPE)
+        self.slots["word"] = -1
         _fill_slots(self.keys, self.offsets, self.slots, np.array([e is not None for e in encoded], dtype=np.uint8))
 
 
-def _fill_slots(bytes keys, cnp.ndarray[cnp.int64_t, ndim=1] offsets, cnp.ndarray[cnp.int32_t, ndim=1] slots,
+def _fill_slots(bytes keys, cnp.ndarray[cnp.int64_t, ndim=1] offsets, cnp.ndarray slots,
                 cnp.ndarray[cnp.uint8_t, ndim=1] present):
     cdef const char *k = keys
-    cdef uint64_t mask = len(slots) - 1, slot
-    cdef Py_ssize_t w
+    cdef VocabSlot *table = <VocabSlot *>cnp.PyArray_DATA(slots)
+    cdef uint64_t mask = len(slots) - 1, slot, head
+    cdef Py_ssize_t w, n
     for w in range(len(offsets) - 1):
         if not present[w]:
             continue
-        slot = fnv1a(k + offsets[w], offsets[w + 1] - offsets[w]) & mask
-        while slots[slot] >= 0:
+        n = offsets[w + 1] - offsets[w]
+        head = key_head(k + offsets[w], n)
+        slot = key_hash(k + offsets[w], n) & mask
+        while table[slot].word >= 0:
             slot = (slot + 1) & mask
-        slots[slot] = <int32_t>w
+        table[slot].word = <int32_t>w
+        table[slot].length = <int32_t>n
+        table[slot].head = head
 
 
 cdef VocabTable vocab_table(vocab_hash, Py_ssize_t vocab_size) except *:
     """A view of `vocab_hash` for the C lookups; the caller keeps `vocab_hash` alive."""
     cdef VocabTable v
     cdef cnp.ndarray[cnp.int64_t, ndim=1] offsets = vocab_hash.offsets
-    cdef cnp.ndarray[cnp.int32_t, ndim=1] slots = vocab_hash.slots
+    cdef cnp.ndarray slots = vocab_hash.slots
     cdef bytes keys = vocab_hash.keys
     if vocab_size >= 0 and len(offsets) - 1 != vocab_size:
         raise RuntimeError("the vocabulary hash is out of date")
+    if slots.dtype != SLOT_DTYPE or not slots.flags.c_contiguous:
+        raise TypeError("the vocabulary hash's slots are not VocabSlot records")
     v.keys = keys
     v.offsets = <const int64_t *>&offsets[0]
-    v.slots = &slots[0]
+    v.slots = <const VocabSlot *>cnp.PyArray_DATA(slots)
     v.mask = len(slots) - 1
     return v
 

@@ -185,6 +185,16 @@ def test_vocab_hash_finds_every_word_and_nothing_else():
         assert _vocab.py_vocab_lookup(table, w.encode("utf8")) == -1
 
 
+def test_vocab_hash_tells_apart_words_that_share_their_first_eight_bytes():
+    # a slot holds a word's length and first 8 bytes: longer words are told apart by the rest
+    words = ["abcdefgh", "abcdefghi", "abcdefghij", "abcdefghik", "abcdefgh" * 5, "abcdefgh\0", "a\0"]
+    table = _vocab.VocabHash(words)
+    for i, w in enumerate(words):
+        assert _vocab.py_vocab_lookup(table, w.encode("utf8")) == i
+    for w in ("abcdefg", "abcdefghil", "abcdefgh" * 4, "abcdefgh" * 5 + "x", "a", "abcdefgi"):
+        assert _vocab.py_vocab_lookup(table, w.encode("utf8")) == -1
+
+
 class Token(str):
     """A str subclass: equal to the plain str, but not a plain str."""
 
