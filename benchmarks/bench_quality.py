@@ -18,7 +18,6 @@ e.g. ``blackout:ns_exponent=0.5``. ``--model fasttext`` compares FastText's mode
 The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository.
 """
 import argparse
-import ast
 import json
 import os
 import statistics
@@ -28,24 +27,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench_speed import DEFAULT_CORPUS, load  # noqa: E402
+from bench_speed import DEFAULT_CORPUS, load, parse_mode, split_modes  # noqa: E402
 
 METRICS = ("simlex999", "wordsim353", "analogy_accuracy")
-
-
-def parse_mode(spec):
-    """``'nce+shared:ns_exponent=0.5'`` -> Word2Vec keyword arguments for that mode."""
-    from blackout_ext.compare import mode_options
-
-    name, _, extra = spec.partition(":")
-    params = mode_options(name)
-    for item in filter(None, extra.split(",")):
-        key, _, value = item.partition("=")
-        try:
-            params[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key] = value
-    return params
 
 
 def train_and_score(sentences, spec, arch, k, seed, args):
@@ -119,7 +103,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--json", default=None, help="write the rows here")
     args = parser.parse_args(argv)
-    args.modes = args.modes.split(";") if ";" in args.modes else _split_modes(args.modes)
+    args.modes = split_modes(args.modes)
     if "ns" not in args.modes:
         args.modes.insert(0, "ns")
     args.archs = args.archs.split(",")
@@ -131,18 +115,6 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as fout:
             json.dump(rows, fout, indent=2)
-
-
-def _split_modes(text):
-    # commas separate modes, except inside a mode's ':name=value,name=value' part: a piece with
-    # '=' but no ':' continues the previous mode's overrides
-    modes = []
-    for piece in text.split(","):
-        if "=" in piece and ":" not in piece and modes:
-            modes[-1] += "," + piece
-        else:
-            modes.append(piece)
-    return modes
 
 
 if __name__ == "__main__":

@@ -12,10 +12,13 @@ vocabulary is built beforehand).
                                                           # 2 workers / 1 worker, new modes
     python benchmarks/bench_speed.py --archs sg --modes ns,blackout,blackout+shared
                                                           # +shared: shared_samples=True
+    python benchmarks/bench_speed.py --archs cbow --paths iterable,corpus_file \
+        --modes "ns;blackout;blackout:shared_samples=8"   # a mode's own arguments after ':'
 
 The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository.
 """
 import argparse
+import ast
 import gzip
 import json
 import os
@@ -47,20 +50,49 @@ def load(path, limit_words=None):
     return sentences, n
 
 
-def modes_for(arch, modes):
-    """The modes that apply to `arch`: shared_samples (``+shared``) is skip-gram's only."""
+def parse_mode(spec):
+    """``'nce+shared:ns_exponent=0.5'`` -> Word2Vec keyword arguments for that mode."""
     from blackout_ext.compare import mode_options
 
-    return [m for m in modes if arch == "sg" or not mode_options(m).get("shared_samples")]
+    name, _, extra = spec.partition(":")
+    params = mode_options(name)
+    for item in filter(None, extra.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return params
+
+
+def split_modes(text):
+    """``--modes``: the modes, separated by ';', or by commas outside a mode's overrides."""
+    if ";" in text:
+        return [m for m in text.split(";") if m]
+    # commas separate modes, except inside a mode's ':name=value,name=value' part: a piece with
+    # '=' but no ':' continues the previous mode's overrides
+    modes = []
+    for piece in text.split(","):
+        if "=" in piece and ":" not in piece and modes:
+            modes[-1] += "," + piece
+        else:
+            modes.append(piece)
+    return modes
+
+
+def modes_for(arch, modes):
+    """The modes that apply to `arch`: ``shared_samples=True`` (``+shared``) is skip-gram's only
+    (an int n, windows per draw, trains CBOW too)."""
+    return [m for m in modes if arch == "sg" or parse_mode(m).get("shared_samples") is not True]
 
 
 def make_model(mode, arch, k, workers, args, seed=None):
     from blackout_ext import Word2Vec
-    from blackout_ext.compare import mode_options
 
     params = dict(vector_size=args.size, window=args.window, min_count=args.min_count, sample=args.sample,
                   sg=1 if arch == "sg" else 0, workers=workers, seed=args.seed if seed is None else seed,
-                  epochs=args.epochs, **mode_options(mode))
+                  epochs=args.epochs)
+    params.update(parse_mode(mode))
     if params["loss"] != "hs":
         params.update(negative=k, ns_exponent=args.ns_exponent)
     return Word2Vec(**params)
@@ -89,8 +121,6 @@ def quality(model):
 
 
 def run(args):
-    from blackout_ext.compare import mode_options
-
     sentences, n_words = load(args.corpus, args.limit_words)
     print(f"corpus: {args.corpus}: {len(sentences)} sentences, {n_words} words; "
           f"d={args.size}, window={args.window}, epochs={args.epochs}, repeats={args.repeat}")
@@ -124,7 +154,7 @@ def run(args):
                                    line_transfer_ns=statistics.median(transfer))
                         if scores[mode]:
                             row.update({name: statistics.mean(s[name] for s in scores[mode]) for name in scores[mode][0]})
-                        floor, goal = TARGETS.get((mode_options(mode)["loss"], arch), (None, None))
+                        floor, goal = TARGETS.get((parse_mode(mode)["loss"], arch), (None, None))
                         row.update(floor=floor, goal=goal)
                         rows.append(row)
                         print_row(row)
@@ -327,7 +357,7 @@ def main(argv=None):
                         help="with --scaling: what 2 independent models, one thread each, get from the machine")
     parser.add_argument("--json", default=None, help="write the rows here")
     args = parser.parse_args(argv)
-    args.modes = args.modes.split(",")
+    args.modes = split_modes(args.modes)
     args.paths = args.paths.split(",")
     args.archs = args.archs.split(",")
     args.negative = [int(x) for x in args.negative.split(",")]
