@@ -1,9 +1,12 @@
 /* Small vector kernels for blackout_ext: dot product, axpy and a clamped axpy.
  *
  * Plain loops and GCC/Clang vector extensions, so that the compiler emits SIMD code without
- * -ffast-math. On x86-64 Linux with GCC each kernel is compiled twice, for AVX2 and for the
- * SSE2 baseline, and the loader picks one by CPU feature at run time (target_clones; "arch=..."
- * would dispatch on the CPU model instead, and fall back to SSE2 on newer CPUs): a wheel stays portable.
+ * -ffast-math. On x86-64 Linux with GCC 12 or later each kernel is compiled three times, for the
+ * ISA levels x86-64-v4 (AVX-512), x86-64-v3 (AVX2 and FMA) and the SSE2 baseline, and the loader
+ * picks one by CPU feature at run time (target_clones; a level is a set of features, where a
+ * CPU model's name would fall back to SSE2 on newer CPUs): a wheel stays portable. The block
+ * scores (bo_dots_block) pick their tile by the same test themselves, as the tile's shape differs
+ * with the register width, not only its instructions.
  *
  * bo_prefetch and bo_prefetch_row are hints for memory a kernel will touch a few steps later.
  *
@@ -19,7 +22,8 @@
 #define BO_WEIGHT_LIMIT 1e12f
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && __GNUC__ >= 12
-#define BO_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define BO_DISPATCH __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define BO_V4 __attribute__((target("arch=x86-64-v4")))
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define BO_DISPATCH __attribute__((target_clones("avx2", "default")))
 #else
@@ -33,30 +37,87 @@
 #define BO_CLAMPS BO_DISPATCH
 #endif
 
+typedef float bo_v16 __attribute__((vector_size(64)));
 typedef float bo_v8 __attribute__((vector_size(32)));
+typedef float bo_v4 __attribute__((vector_size(16)));
+typedef int bo_i16 __attribute__((vector_size(64)));
+typedef int bo_i8 __attribute__((vector_size(32)));
+typedef int bo_i4 __attribute__((vector_size(16)));
 
-static inline bo_v8 bo_load8(const float *p) {
-    bo_v8 v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
+/* Vectors of 16, 8 and 4 floats. GCC lowers each to the widest registers of the clone it
+ * compiles (one zmm, two ymm or four xmm for 16), with the same lane arithmetic in every clone.
+ * A row's length rarely divides by 16 (gensim's default d = 100 is 6 x 16 + 4): the kernels
+ * take the rest as one 8- and one 4-wide step before any scalar one, where GCC's own epilogue
+ * would do the last 4 floats one at a time. */
+/* (these always inline: GCC's note that a vector return changes the ABI does not apply) */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define BO_DEFINE_LOAD(W)                                                                       \
+    static inline __attribute__((always_inline)) bo_v##W bo_load##W(const float *p) {           \
+        bo_v##W v;                                                                              \
+        memcpy(&v, p, sizeof(v));                                                               \
+        return v;                                                                               \
+    }
+BO_DEFINE_LOAD(16)
+BO_DEFINE_LOAD(8)
+BO_DEFINE_LOAD(4)
 
-/* sum_i x[i] y[i], with eight partial sums (a reduction the compiler may not reorder itself) */
+/* the sum of a vector's two halves */
+#define BO_DEFINE_FOLD(W, H)                                                                    \
+    static inline __attribute__((always_inline)) bo_v##H bo_fold##W(bo_v##W v) {               \
+        bo_v##H lo, hi;                                                                         \
+        memcpy(&lo, &v, sizeof(lo));                                                            \
+        memcpy(&hi, (const char *)&v + sizeof(lo), sizeof(hi));                                 \
+        return lo + hi;                                                                         \
+    }
+BO_DEFINE_FOLD(16, 8)
+BO_DEFINE_FOLD(8, 4)
+
+/* sum_i x[i] y[i], with 32 partial sums (a reduction the compiler may not reorder itself) */
 BO_DISPATCH
 static float bo_dot(const float *x, const float *y, int n) {
-    bo_v8 acc0 = {0}, acc1 = {0};
+    bo_v16 acc0 = {0}, acc1 = {0};
     int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 += bo_load8(x + i) * bo_load8(y + i);
-        acc1 += bo_load8(x + i + 8) * bo_load8(y + i + 8);
+    for (; i + 32 <= n; i += 32) {
+        acc0 += bo_load16(x + i) * bo_load16(y + i);
+        acc1 += bo_load16(x + i + 16) * bo_load16(y + i + 16);
     }
-    for (; i + 8 <= n; i += 8)
-        acc0 += bo_load8(x + i) * bo_load8(y + i);
-    acc0 += acc1;
-    float s = ((acc0[0] + acc0[4]) + (acc0[1] + acc0[5])) + ((acc0[2] + acc0[6]) + (acc0[3] + acc0[7]));
+    if (i + 16 <= n) {
+        acc0 += bo_load16(x + i) * bo_load16(y + i);
+        i += 16;
+    }
+    bo_v8 a8 = bo_fold16(acc0 + acc1);
+    if (i + 8 <= n) {
+        a8 += bo_load8(x + i) * bo_load8(y + i);
+        i += 8;
+    }
+    bo_v4 a4 = bo_fold8(a8);
+    if (i + 4 <= n) {
+        a4 += bo_load4(x + i) * bo_load4(y + i);
+        i += 4;
+    }
+    float s = (a4[0] + a4[2]) + (a4[1] + a4[3]);
     for (; i < n; i++)
         s += x[i] * y[i];
     return s;
+}
+
+/* v clamped to +-BO_WEIGHT_LIMIT, lane by lane as bo_clamp1 (here NaN -> the limit): C has no ?:
+ * on vectors, so the choice is made with the comparison's mask (the short tails, the block sums) */
+#define BO_DEFINE_CLAMP(W)                                                                      \
+    static inline __attribute__((always_inline)) bo_v##W bo_clamp##W(bo_v##W v) {              \
+        const bo_v##W hi = (bo_v##W){0} + BO_WEIGHT_LIMIT;                                      \
+        bo_i##W below = v < hi;                                                                 \
+        bo_i##W x = ((bo_i##W)v & below) | ((bo_i##W)hi & ~below);                              \
+        bo_i##W above = (bo_v##W)x > -hi;                                                       \
+        return (bo_v##W)((x & above) | ((bo_i##W)(-hi) & ~above));                              \
+    }
+BO_DEFINE_CLAMP(16)
+BO_DEFINE_CLAMP(8)
+BO_DEFINE_CLAMP(4)
+
+static inline __attribute__((always_inline)) float bo_clamp1(float v) {
+    v = v < BO_WEIGHT_LIMIT ? v : BO_WEIGHT_LIMIT;
+    return v > -BO_WEIGHT_LIMIT ? v : -BO_WEIGHT_LIMIT;
 }
 
 /* y += a * x, each result clamped to +-BO_WEIGHT_LIMIT. The two conditionals have exactly the
@@ -64,20 +125,39 @@ static float bo_dot(const float *x, const float *y, int n) {
  * NaN: BO_CLAMPS lets it for the functions that clamp (without it, each clamp is two compares
  * and two blends; measured, CBOW's step was 10% slower). The kernels' values are finite: every
  * weight is within +-BO_WEIGHT_LIMIT, so every product and sum stays far from overflow. */
+/* one step of W floats of y[i:] += a x[i:], through CLAMP (bo_clamp##W, or BO_AS_IS) */
+#define BO_AS_IS(v) (v)
+#define BO_AXPY_STEP(W, CLAMP)                                                                  \
+    do {                                                                                        \
+        bo_v##W v = CLAMP(bo_load##W(y + i) + a * bo_load##W(x + i));                           \
+        memcpy(y + i, &v, sizeof(v));                                                           \
+        i += W;                                                                                 \
+    } while (0)
+
 BO_CLAMPS
 static void bo_axpy_clamped(float a, const float *restrict x, float *restrict y, int n) {
-    for (int i = 0; i < n; i++) {
-        float v = y[i] + a * x[i];
-        v = v < BO_WEIGHT_LIMIT ? v : BO_WEIGHT_LIMIT;
-        v = v > -BO_WEIGHT_LIMIT ? v : -BO_WEIGHT_LIMIT;
-        y[i] = v;
-    }
+    int i = n & ~15;
+    for (int j = 0; j < i; j++)   /* GCC vectorises this loop, each clamp a min and a max */
+        y[j] = bo_clamp1(y[j] + a * x[j]);
+    if (i + 8 <= n)
+        BO_AXPY_STEP(8, bo_clamp8);
+    if (i + 4 <= n)
+        BO_AXPY_STEP(4, bo_clamp4);
+    for (; i < n; i++)
+        y[i] = bo_clamp1(y[i] + a * x[i]);
 }
 
 /* y += a * x, unclamped (for work vectors such as neu1e and the CBOW input) */
 BO_DISPATCH
 static void bo_axpy(float a, const float *restrict x, float *restrict y, int n) {
-    for (int i = 0; i < n; i++)
+    int i = 0;
+    while (i + 16 <= n)
+        BO_AXPY_STEP(16, BO_AS_IS);
+    if (i + 8 <= n)
+        BO_AXPY_STEP(8, BO_AS_IS);
+    if (i + 4 <= n)
+        BO_AXPY_STEP(4, BO_AS_IS);
+    for (; i < n; i++)
         y[i] += a * x[i];
 }
 
@@ -103,39 +183,48 @@ static void bo_softmax_update(const float *restrict g, const float *restrict h, 
     }
 }
 
-typedef int bo_i8 __attribute__((vector_size(32)));
-
-/* v clamped to +-BO_WEIGHT_LIMIT, lane by lane as bo_axpy_clamped (here NaN -> the limit): C has no
- * ?: on vectors, so the choice is made with the comparison's mask */
-static inline __attribute__((always_inline)) bo_v8 bo_clamp8(bo_v8 v) {
-    const bo_v8 hi = {BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT,
-                      BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT, BO_WEIGHT_LIMIT};
-    bo_i8 below = v < hi;
-    bo_i8 x = ((bo_i8)v & below) | ((bo_i8)hi & ~below);
-    bo_i8 above = (bo_v8)x > -hi;
-    return (bo_v8)((x & above) | ((bo_i8)(-hi) & ~above));
-}
-
 /* A window's block products (shared samples): its m context rows a_p = A + ia[p] d against its
  * n candidate rows b_q = B + ib[q] d. bo_dots_block computes the m x n scores; bo_combine and
  * bo_add_combination_clamped the two gradient products, a row at a time. Tiles of up to 4 rows
  * by 3 keep 12 partial sums in registers and load each chunk of a row once per tile, where one
  * bo_dot per pair loads both rows for every pair (pWord2Vec does this with sgemm; at these
- * sizes a call to BLAS costs more than the product). */
+ * sizes a call to BLAS costs more than the product). The 12 sums are vectors of 8 floats, as
+ * many as AVX2's 16 registers hold beside the loads; with AVX-512's 32 (`wide`) they are 16
+ * floats each, and the tile loads half as often. */
 static inline __attribute__((always_inline)) void bo_dots_tile(
         const float *A, const int *ia, const float *B, const int *ib, const int NP, const int NQ, int d,
-        float *out, int ostride) {
+        float *out, int ostride, const int wide) {
     const float *a[4], *b[3];
     bo_v8 acc[4][3];
+    int i = 0;
     for (int p = 0; p < NP; p++)
         a[p] = A + (long)ia[p] * d;
     for (int q = 0; q < NQ; q++)
         b[q] = B + (long)ib[q] * d;
-    for (int p = 0; p < NP; p++)
-        for (int q = 0; q < NQ; q++)
-            acc[p][q] = (bo_v8){0};
-    int i = 0;
-    for (; i + 8 <= d; i += 8) {
+    if (wide) {
+        bo_v16 acc16[4][3];
+        for (int p = 0; p < NP; p++)
+            for (int q = 0; q < NQ; q++)
+                acc16[p][q] = (bo_v16){0};
+        for (; i + 16 <= d; i += 16) {
+            bo_v16 bv[3];
+            for (int q = 0; q < NQ; q++)
+                bv[q] = bo_load16(b[q] + i);
+            for (int p = 0; p < NP; p++) {
+                bo_v16 av = bo_load16(a[p] + i);
+                for (int q = 0; q < NQ; q++)
+                    acc16[p][q] += av * bv[q];
+            }
+        }
+        for (int p = 0; p < NP; p++)
+            for (int q = 0; q < NQ; q++)
+                acc[p][q] = bo_fold16(acc16[p][q]);
+    } else {
+        for (int p = 0; p < NP; p++)
+            for (int q = 0; q < NQ; q++)
+                acc[p][q] = (bo_v8){0};
+    }
+    for (; i + 8 <= d; i += 8) {   /* the whole row; once at most after the wide loop */
         bo_v8 bv[3];
         for (int q = 0; q < NQ; q++)
             bv[q] = bo_load8(b[q] + i);
@@ -145,11 +234,14 @@ static inline __attribute__((always_inline)) void bo_dots_tile(
                 acc[p][q] += av * bv[q];
         }
     }
+    const int has4 = i + 4 <= d;
     for (int p = 0; p < NP; p++)
         for (int q = 0; q < NQ; q++) {
-            bo_v8 v = acc[p][q];
-            float s = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-            for (int j = i; j < d; j++)
+            bo_v4 v = bo_fold8(acc[p][q]);
+            if (has4)
+                v += bo_load4(a[p] + i) * bo_load4(b[q] + i);
+            float s = (v[0] + v[2]) + (v[1] + v[3]);
+            for (int j = i + 4 * has4; j < d; j++)
                 s += a[p][j] * b[q][j];
             out[p * ostride + q] = s;
         }
@@ -157,58 +249,95 @@ static inline __attribute__((always_inline)) void bo_dots_tile(
 
 static inline __attribute__((always_inline)) void bo_dots_rows(
         const float *A, const int *ia, const float *B, const int *ib, const int NP, int n, int d,
-        float *out, int ostride) {
+        float *out, int ostride, const int wide) {
     int q = 0;
     for (; q + 3 <= n; q += 3)
-        bo_dots_tile(A, ia, B, ib + q, NP, 3, d, out + q, ostride);
+        bo_dots_tile(A, ia, B, ib + q, NP, 3, d, out + q, ostride, wide);
     for (; q < n; q++)
-        bo_dots_tile(A, ia, B, ib + q, NP, 1, d, out + q, ostride);
+        bo_dots_tile(A, ia, B, ib + q, NP, 1, d, out + q, ostride, wide);
 }
 
-/* out[p n + q] = a_p . b_q */
-BO_DISPATCH
-static void bo_dots_block(const float *A, const int *ia, int m, const float *B, const int *ib, int n,
-                          int d, float *out) {
+static inline __attribute__((always_inline)) void bo_dots_rows_of(
+        const float *A, const int *ia, int m, const float *B, const int *ib, int n, int d, float *out,
+        const int wide) {
     int p = 0;
     for (; p + 4 <= m; p += 4)
-        bo_dots_rows(A, ia + p, B, ib, 4, n, d, out + p * n, n);
+        bo_dots_rows(A, ia + p, B, ib, 4, n, d, out + p * n, n, wide);
     if (p + 2 <= m) {
-        bo_dots_rows(A, ia + p, B, ib, 2, n, d, out + p * n, n);
+        bo_dots_rows(A, ia + p, B, ib, 2, n, d, out + p * n, n, wide);
         p += 2;
     }
     if (p < m)
-        bo_dots_rows(A, ia + p, B, ib, 1, n, d, out + p * n, n);
+        bo_dots_rows(A, ia + p, B, ib, 1, n, d, out + p * n, n, wide);
+}
+
+BO_DISPATCH
+static void bo_dots_block8(const float *A, const int *ia, int m, const float *B, const int *ib, int n,
+                           int d, float *out) {
+    bo_dots_rows_of(A, ia, m, B, ib, n, d, out, 0);
+}
+
+#ifdef BO_V4
+BO_V4
+static void bo_dots_block16(const float *A, const int *ia, int m, const float *B, const int *ib, int n,
+                            int d, float *out) {
+    bo_dots_rows_of(A, ia, m, B, ib, n, d, out, 1);
+}
+
+/* whether the CPU runs x86-64-v4 code (AVX-512), as the target_clones resolvers decide it */
+static int bo_has_v4(void) {
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("x86-64-v4") != 0;
+    }
+    return known;
+}
+#endif
+
+/* out[p n + q] = a_p . b_q */
+static void bo_dots_block(const float *A, const int *ia, int m, const float *B, const int *ib, int n,
+                          int d, float *out) {
+#ifdef BO_V4
+    if (bo_has_v4()) {
+        bo_dots_block16(A, ia, m, B, ib, n, d, out);
+        return;
+    }
+#endif
+    bo_dots_block8(A, ia, m, B, ib, n, d, out);
 }
 
 /* the sum over q < n of coef[q * cstride] b_q: into out (add = 0), or added to y = out, clamped
  * to +-BO_WEIGHT_LIMIT (add = 1); sixteen floats at a time, the sum built in registers */
+#define BO_COMBINE_STEP(W)                                                                      \
+    do {                                                                                        \
+        bo_v##W s = {0};                                                                        \
+        for (int q = 0; q < n; q++)                                                             \
+            s += coef[q * cstride] * bo_load##W(B + (long)ib[q] * d + i);                       \
+        if (add)                                                                                \
+            s = bo_clamp##W(s + bo_load##W(out + i));                                           \
+        memcpy(out + i, &s, sizeof(s));                                                         \
+    } while (0)
+
 static inline __attribute__((always_inline)) void bo_combination(
         const float *coef, int cstride, const float *B, const int *ib, int n, int d, float *out, const int add) {
     int i = 0;
-    for (; i + 16 <= d; i += 16) {
-        bo_v8 s0 = {0}, s1 = {0};
-        for (int q = 0; q < n; q++) {
-            const float *row = B + (long)ib[q] * d + i;
-            float c = coef[q * cstride];
-            s0 += c * bo_load8(row);
-            s1 += c * bo_load8(row + 8);
-        }
-        if (add) {
-            s0 = bo_clamp8(s0 + bo_load8(out + i));
-            s1 = bo_clamp8(s1 + bo_load8(out + i + 8));
-        }
-        memcpy(out + i, &s0, sizeof(s0));
-        memcpy(out + i + 8, &s1, sizeof(s1));
+    for (; i + 16 <= d; i += 16)
+        BO_COMBINE_STEP(16);
+    if (i + 8 <= d) {
+        BO_COMBINE_STEP(8);
+        i += 8;
+    }
+    if (i + 4 <= d) {
+        BO_COMBINE_STEP(4);
+        i += 4;
     }
     for (; i < d; i++) {
         float s = 0.0f;
         for (int q = 0; q < n; q++)
             s += coef[q * cstride] * B[(long)ib[q] * d + i];
-        if (add) {
-            s += out[i];
-            s = s < BO_WEIGHT_LIMIT ? s : BO_WEIGHT_LIMIT;
-            s = s > -BO_WEIGHT_LIMIT ? s : -BO_WEIGHT_LIMIT;
-        }
+        if (add)
+            s = bo_clamp1(s + out[i]);
         out[i] = s;
     }
 }

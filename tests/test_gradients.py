@@ -11,6 +11,9 @@ from reference import (
 )
 
 K = 6
+# The row kernels (bo_vec.h) step 16, 8 and 4 floats at a time, then one: 8 is one step of 8,
+# 29 = 16 + 8 + 4 + 1, and 100 (gensim's default) = 6 x 16 + 4, so each tail is met.
+DIMS = [8, 29, 100]
 LEARNED = [name for name in SAMPLED_LOSSES if LOSS_SPECS[name].learned_normalizer]
 
 
@@ -64,14 +67,15 @@ def test_softmax_gammas_match_finite_differences(seed):
     assert value == pytest.approx(loss_softmax(scores, target), rel=1e-6)
 
 
+@pytest.mark.parametrize("dim", DIMS)
 @pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
 @pytest.mark.parametrize("loss", sorted(SAMPLED_LOSSES) + sorted(DENSE_LOSSES))
-def test_pair_update_applies_the_gammas(loss, with_bias):
+def test_pair_update_applies_the_gammas(loss, with_bias, dim):
     """The kernel's full pair step (scores, gammas, update) against the reference update.
 
     With an output bias the scores are u_w . h + b_w, and b_w moves by lr * gamma_w."""
     rng = np.random.default_rng(7)
-    vocab, dim, lr = 30, 8, 0.1
+    vocab, lr = 30, 0.1
     syn1neg = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
     h = (rng.normal(size=dim)).astype(np.float32)
     logq_full = np.log(rng.dirichlet(np.ones(vocab)))
@@ -121,13 +125,14 @@ def test_alias_sampler_matches_q():
     assert chi2 < 42.3
 
 
+@pytest.mark.parametrize("dim", DIMS)
 @pytest.mark.parametrize("with_bias", [False, True], ids=["no-bias", "bias"])
 @pytest.mark.parametrize("loss, learned_z", [(loss, False) for loss in sorted(SAMPLED_LOSSES)] + [(n, True) for n in LEARNED])
-def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z, with_bias):
+def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z, with_bias, dim):
     """shared_samples: one window's update is the sum of its pairs' reference updates, every
     gradient taken at the weights as they were before the window (one mini-batch)."""
     rng = np.random.default_rng(11)
-    vocab, dim, lr = 30, 8, 0.1
+    vocab, lr = 30, 0.1
     syn0 = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
     syn1neg = (rng.normal(size=(vocab, dim)) * 0.5).astype(np.float32)
     logq_full = np.log(rng.dirichlet(np.ones(vocab)))
@@ -165,6 +170,33 @@ def test_shared_samples_window_is_the_sum_of_its_pairs(loss, learned_z, with_bia
     if bias is not None:
         np.testing.assert_allclose(bias, expected_bias, rtol=1e-4, atol=1e-5)
     assert value == pytest.approx(expected_loss, rel=1e-5)
+
+@pytest.mark.parametrize("dim", [1, 4, 8, 12, 16, 29, 100])
+def test_every_lane_of_an_update_is_clamped(dim):
+    """An update that would carry weights past +-BO_WEIGHT_LIMIT leaves them at it, in every lane
+    of the row kernels' steps (16, 8, 4 floats and one): the output rows by the pair step, the
+    input rows and output rows by the shared-samples window's block update."""
+    limit = np.float32(_inner.WEIGHT_LIMIT)
+    vocab, lr = 30, 1e7
+    logq = np.log(np.full(vocab, 1.0 / vocab))
+    cand = np.array([3, 5, 11, 29])
+
+    syn1neg = np.full((vocab, dim), 0.9 * limit, dtype=np.float32)
+    h = np.full(dim, 1e6, dtype=np.float32)
+    _inner.py_pair_update("blackout", syn1neg, h, cand, logq, K, lr)
+    # the target's gamma is positive, each sample's negative: +-1e13 a lane, past either limit
+    np.testing.assert_array_equal(syn1neg[3], np.full(dim, limit, dtype=np.float32))
+    np.testing.assert_array_equal(syn1neg[cand[1:]], np.full((3, dim), -limit, dtype=np.float32))
+
+    syn0 = np.full((vocab, dim), 1e6, dtype=np.float32)
+    syn1neg = np.full((vocab, dim), 0.9 * limit, dtype=np.float32)
+    syn1neg[3] *= -1   # the target scored far below the samples: its gamma near 1, theirs negative
+    _inner.py_window_update("blackout", syn0, syn1neg, [7, 19], cand, logq, K, lr)
+    np.testing.assert_array_equal(syn1neg[3], np.full(dim, limit, dtype=np.float32))
+    np.testing.assert_array_equal(syn1neg[cand[1:]], np.full((3, dim), -limit, dtype=np.float32))
+    # each input row moves by lr (gamma_t u_t + sum_j gamma_j u_j), every term negative here
+    np.testing.assert_array_equal(syn0[[7, 19]], np.full((2, dim), -limit, dtype=np.float32))
+
 
 # ---------------------------------------------------------------------------------------------
 # FastText's and Doc2Vec's inputs: one step of the kernels for each input kind, against a NumPy
