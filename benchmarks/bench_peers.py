@@ -107,7 +107,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--systems", type=lambda s: s.split(","), default=None, help="comma-separated names")
+    parser.add_argument("--systems", type=lambda s: s.split(";"), default=None,
+                        help="names separated by ';' (a name may hold commas), as the table prints them")
     parser.add_argument("--json", default=None, help="write every run here")
     args = parser.parse_args(argv)
 
