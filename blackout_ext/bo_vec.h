@@ -191,6 +191,20 @@ static void bo_softmax_update(const float *restrict g, const float *restrict h, 
  * sizes a call to BLAS costs more than the product). The 12 sums are vectors of 8 floats, as
  * many as AVX2's 16 registers hold beside the loads; with AVX-512's 32 (`wide`) they are 16
  * floats each, and the tile loads half as often. */
+/* one step of W floats of a tile: ACC[p][q] += a_p[i:i + W] * b_q[i:i + W], each chunk loaded once */
+#define BO_TILE_STEP(W, ACC)                                                                    \
+    do {                                                                                        \
+        bo_v##W bv[3];                                                                          \
+        for (int q = 0; q < NQ; q++)                                                            \
+            bv[q] = bo_load##W(b[q] + i);                                                       \
+        for (int p = 0; p < NP; p++) {                                                          \
+            bo_v##W av = bo_load##W(a[p] + i);                                                  \
+            for (int q = 0; q < NQ; q++)                                                        \
+                ACC[p][q] += av * bv[q];                                                        \
+        }                                                                                       \
+        i += W;                                                                                 \
+    } while (0)
+
 static inline __attribute__((always_inline)) void bo_dots_tile(
         const float *A, const int *ia, const float *B, const int *ib, const int NP, const int NQ, int d,
         float *out, int ostride, const int wide) {
@@ -206,16 +220,8 @@ static inline __attribute__((always_inline)) void bo_dots_tile(
         for (int p = 0; p < NP; p++)
             for (int q = 0; q < NQ; q++)
                 acc16[p][q] = (bo_v16){0};
-        for (; i + 16 <= d; i += 16) {
-            bo_v16 bv[3];
-            for (int q = 0; q < NQ; q++)
-                bv[q] = bo_load16(b[q] + i);
-            for (int p = 0; p < NP; p++) {
-                bo_v16 av = bo_load16(a[p] + i);
-                for (int q = 0; q < NQ; q++)
-                    acc16[p][q] += av * bv[q];
-            }
-        }
+        while (i + 16 <= d)
+            BO_TILE_STEP(16, acc16);
         for (int p = 0; p < NP; p++)
             for (int q = 0; q < NQ; q++)
                 acc[p][q] = bo_fold16(acc16[p][q]);
@@ -224,16 +230,8 @@ static inline __attribute__((always_inline)) void bo_dots_tile(
             for (int q = 0; q < NQ; q++)
                 acc[p][q] = (bo_v8){0};
     }
-    for (; i + 8 <= d; i += 8) {   /* the whole row; once at most after the wide loop */
-        bo_v8 bv[3];
-        for (int q = 0; q < NQ; q++)
-            bv[q] = bo_load8(b[q] + i);
-        for (int p = 0; p < NP; p++) {
-            bo_v8 av = bo_load8(a[p] + i);
-            for (int q = 0; q < NQ; q++)
-                acc[p][q] += av * bv[q];
-        }
-    }
+    while (i + 8 <= d)   /* the whole row; once at most after the wide loop */
+        BO_TILE_STEP(8, acc);
     const int has4 = i + 4 <= d;
     for (int p = 0; p < NP; p++)
         for (int q = 0; q < NQ; q++) {
