@@ -49,7 +49,8 @@ typedef int bo_i4 __attribute__((vector_size(16)));
  * A row's length rarely divides by 16 (gensim's default d = 100 is 6 x 16 + 4): the kernels
  * take the rest as one 8- and one 4-wide step before any scalar one, where GCC's own epilogue
  * would do the last 4 floats one at a time. */
-/* (these always inline: GCC's note that a vector return changes the ABI does not apply) */
+/* (these always inline: GCC's note that a vector return changes the ABI does not apply; GCC gives
+ * it at the end of the translation unit, so a push/pop around this header would not hide it) */
 #pragma GCC diagnostic ignored "-Wpsabi"
 #define BO_DEFINE_LOAD(W)                                                                       \
     static inline __attribute__((always_inline)) bo_v##W bo_load##W(const float *p) {           \
