@@ -283,14 +283,17 @@ static void bo_dots_block16(const float *A, const int *ia, int m, const float *B
     bo_dots_rows_of(A, ia, m, B, ib, n, d, out, 1);
 }
 
-/* whether the CPU runs x86-64-v4 code (AVX-512), as the target_clones resolvers decide it */
+/* whether the CPU runs x86-64-v4 code (AVX-512), as the target_clones resolvers decide it; the
+ * answer is kept (workers may ask at once: each would store the same value) */
 static int bo_has_v4(void) {
     static int known = -1;
-    if (known < 0) {
+    int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (v < 0) {
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("x86-64-v4") != 0;
+        v = __builtin_cpu_supports("x86-64-v4") != 0;
+        __atomic_store_n(&known, v, __ATOMIC_RELAXED);
     }
-    return known;
+    return v;
 }
 #endif
 
