@@ -1,0 +1,102 @@
+#!/usr/bin/env python
+"""Two builds of the training kernels, timed against each other in one process.
+
+A kernel change of a few percent is lost in the noise of whole training runs on a shared
+machine. This script loads a second build of ``blackout_ext._inner`` (the ``.so`` of another
+checkout, built with ``python setup.py build_ext --inplace``) beside the installed one, and
+calls both builds' ``train_batch`` on the same 1,000-sentence jobs, one after the other, with
+one model and one worker: the ratio of each pair's times is free of the machine's drift.
+
+The call that runs second finds the job's rows in the cache, and ran about 4% faster in a test
+of one build against itself. So the order alternates, and each reported ratio is the geometric
+mean of two consecutive pairs, one in each order: the bias cancels. ``--against-itself``
+measures the installed build against itself, which should give 1.00.
+
+    python setup.py build_ext --inplace            # in both checkouts
+    python benchmarks/bench_builds.py ../old/blackout_ext/_inner.cpython-311-x86_64-linux-gnu.so
+    python benchmarks/bench_builds.py OLD.so --sg --shared-samples True --pairs 400
+    python benchmarks/bench_builds.py --against-itself
+
+The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository (its
+first 120,000 lines); the model is built with the installed build.
+"""
+import argparse
+import ast
+import gzip
+import importlib.util
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "corpora", "wordnet-glosses.txt.gz")
+
+
+def load_build(path):
+    """The module ``_inner`` of the build at `path`, under a name of its own."""
+    spec = importlib.util.spec_from_file_location("other_build._inner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def thread_memory(module, model):
+    # the other build may be older than the installed one's ThreadMemory arguments
+    return module.ThreadMemory(model.layer1_size, model.negative, len(model.wv), model.dense_output,
+                               window=model.window)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("other", nargs="?", help="the other build's _inner .so")
+    parser.add_argument("--against-itself", action="store_true", help="time the installed build against itself")
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--lines", type=int, default=120000)
+    parser.add_argument("--loss", default="blackout")
+    parser.add_argument("--sg", action="store_true", help="skip-gram (default CBOW)")
+    parser.add_argument("--shared-samples", default="8",
+                        help="True, False or windows per draw (default 8; skip-gram takes True)")
+    parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--pairs", type=int, default=300, help="pairs of calls (even: both orders alike)")
+    args = parser.parse_args(argv)
+    if not args.against_itself and not args.other:
+        parser.error("give the other build's .so, or --against-itself")
+
+    import blackout_ext
+    from blackout_ext import Word2Vec, _inner as this
+
+    other = this if args.against_itself else load_build(args.other)
+    opener = gzip.open if args.corpus.endswith(".gz") else open
+    with opener(args.corpus, "rt", encoding="utf8", errors="replace") as fin:
+        sentences = [line.split() for _, line in zip(range(args.lines), fin)]
+    sentences = [s for s in sentences if s]
+    model = Word2Vec(sentences, vector_size=args.size, sg=int(args.sg), loss=args.loss,
+                     shared_samples=ast.literal_eval(args.shared_samples), min_count=5, epochs=1,
+                     workers=1, seed=1)
+    jobs = [sentences[i:i + 1000] for i in range(0, len(sentences) - 999, 1000)]
+    vocab_hash = model._vocab_hash()
+    builds = [(this, thread_memory(this, model)), (other, thread_memory(other, model))]
+
+    ratios = []   # this build's time / the other's, per pair of calls
+    for i in range(args.pairs):
+        job = jobs[i % len(jobs)]
+        order = builds if i % 2 else builds[::-1]
+        times = []
+        for module, memory in order:
+            start = time.perf_counter()
+            module.train_batch(model, job, 0.02, memory, 0, i + 1, vocab_hash)
+            times.append(time.perf_counter() - start)
+        this_time, other_time = (times[0], times[1]) if i % 2 else (times[1], times[0])
+        ratios.append(this_time / other_time)
+    balanced = [(a * b) ** 0.5 for a, b in zip(ratios[0::2], ratios[1::2])]
+    quartiles = statistics.quantiles(balanced, n=4)
+    print(f"{blackout_ext.__file__}: {'sg' if args.sg else 'cbow'} loss={args.loss} "
+          f"shared_samples={args.shared_samples} d={args.size}, {len(balanced)} balanced pairs")
+    print(f"installed / other build time: median {statistics.median(balanced):.3f} "
+          f"(quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
