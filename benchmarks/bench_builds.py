@@ -16,6 +16,13 @@ measures the installed build against itself, which should give 1.00.
     python benchmarks/bench_builds.py ../old/blackout_ext/_inner.cpython-311-x86_64-linux-gnu.so
     python benchmarks/bench_builds.py OLD.so --sg --shared-samples True --pairs 400
     python benchmarks/bench_builds.py --against-itself
+    python benchmarks/bench_builds.py --whole ../old --workers 2 --runs 6
+
+Paired calls run one worker, so they cannot see what two workers cost each other (the rows
+they share). ``--whole DIR`` trains whole models instead: ``train(corpus_file=...)``, 3
+epochs, in a fresh process for each run, the two checkouts (this one, and DIR with its
+extensions built in place) taking turns, and reports each one's median wall time and CPU
+time, and their ratio.
 
 The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository (its
 first 120,000 lines); the model is built with the installed build.
@@ -47,10 +54,62 @@ def thread_memory(module, model):
                                window=model.window)
 
 
+WHOLE_RUN = r"""
+import ast, resource, sys, time
+import blackout_ext
+from blackout_ext import Word2Vec
+path, sg, loss, shared, size, workers, epochs = sys.argv[1:8]
+model = Word2Vec(vector_size=int(size), sg=int(sg), loss=loss, shared_samples=ast.literal_eval(shared), min_count=5,
+                 workers=int(workers), seed=1)
+model.build_vocab(corpus_file=path)
+r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=int(epochs))
+t, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+print(blackout_ext.__file__, t, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+"""
+
+
+def whole_runs(args, this_dir):
+    """--whole: whole trainings of both checkouts in fresh processes, taking turns."""
+    import subprocess
+    import tempfile
+
+    opener = gzip.open if args.corpus.endswith(".gz") else open
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "corpus.txt")
+        with opener(args.corpus, "rt", encoding="utf8", errors="replace") as fin, \
+                open(path, "w", encoding="utf8") as fout:
+            for _, line in zip(range(args.lines), fin):
+                fout.write(line)
+        times = {this_dir: [], args.whole: []}
+        for run in range(args.runs):
+            for checkout in ((this_dir, args.whole) if run % 2 == 0 else (args.whole, this_dir)):
+                env = dict(os.environ, PYTHONPATH=checkout)
+                out = subprocess.run(
+                    [sys.executable, "-c", WHOLE_RUN, path, str(int(args.sg)), args.loss, args.shared_samples,
+                     str(args.size), str(args.workers), "3"],
+                    env=env, cwd=tmp, check=True, capture_output=True, text=True).stdout.split()
+                if not os.path.realpath(out[0]).startswith(os.path.realpath(checkout)):
+                    raise RuntimeError(f"the run for {checkout} imported {out[0]}: build it in place first")
+                times[checkout].append((float(out[1]), float(out[2])))
+    print(f"{'sg' if args.sg else 'cbow'} loss={args.loss} shared_samples={args.shared_samples} d={args.size}, "
+          f"{args.workers} workers, 3 epochs on {args.lines} lines, {args.runs} runs each")
+    medians = {}
+    for checkout, runs in times.items():
+        medians[checkout] = (statistics.median(t for t, _ in runs), statistics.median(c for _, c in runs))
+        print(f"{checkout}: wall {medians[checkout][0]:.3f} s, CPU {medians[checkout][1]:.3f} s")
+    print(f"this / other checkout: wall {medians[this_dir][0] / medians[args.whole][0]:.3f}, "
+          f"CPU {medians[this_dir][1] / medians[args.whole][1]:.3f}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("other", nargs="?", help="the other build's _inner .so")
     parser.add_argument("--against-itself", action="store_true", help="time the installed build against itself")
+    parser.add_argument("--whole", metavar="DIR", help="whole trainings against the checkout DIR (built in place)")
+    parser.add_argument("--workers", type=int, default=2, help="with --whole")
+    parser.add_argument("--runs", type=int, default=6, help="with --whole: runs of each checkout")
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--lines", type=int, default=120000)
     parser.add_argument("--loss", default="blackout")
@@ -60,10 +119,12 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=100)
     parser.add_argument("--pairs", type=int, default=300, help="pairs of calls (even: both orders alike)")
     args = parser.parse_args(argv)
-    if not args.against_itself and not args.other:
-        parser.error("give the other build's .so, or --against-itself")
+    if not (args.against_itself or args.other or args.whole):
+        parser.error("give the other build's .so, --whole DIR or --against-itself")
 
     import blackout_ext
+    if args.whole:
+        return whole_runs(args, os.path.dirname(os.path.dirname(os.path.abspath(blackout_ext.__file__))))
     from blackout_ext import Word2Vec, _inner as this
 
     other = this if args.against_itself else load_build(args.other)
