@@ -20,16 +20,15 @@ measures the installed build against itself, which should give 1.00.
 
 Paired calls run one worker, so they cannot see what two workers cost each other (the rows
 they share). ``--whole DIR`` trains whole models instead: ``train(corpus_file=...)``, 3
-epochs, in a fresh process for each run, the two checkouts (this one, and DIR with its
+epochs (``WHOLE_EPOCHS``), in a fresh process for each run, the two checkouts (this one, and DIR with its
 extensions built in place) taking turns, and reports each one's median wall time and CPU
 time, and their ratio.
 
-The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository (its
-first 120,000 lines); the model is built with the installed build.
+The default corpus is ``../shared/corpora/wordnet-glosses.txt.gz`` beside the repository, read
+as ``bench_speed.py`` reads it; the model is built with the installed build.
 """
 import argparse
 import ast
-import gzip
 import importlib.util
 import os
 import statistics
@@ -37,7 +36,11 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "corpora", "wordnet-glosses.txt.gz")
+sys.path.insert(0, HERE)
+
+from bench_speed import DEFAULT_CORPUS, load  # noqa: E402
+
+WHOLE_EPOCHS = 3
 
 
 def load_build(path):
@@ -49,7 +52,7 @@ def load_build(path):
 
 
 def thread_memory(module, model):
-    # the other build may be older than the installed one's ThreadMemory arguments
+    # only the arguments every build's ThreadMemory takes (an older build may lack newer ones)
     return module.ThreadMemory(model.layer1_size, model.negative, len(model.wv), model.dense_output,
                                window=model.window)
 
@@ -69,31 +72,28 @@ print(blackout_ext.__file__, t, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.
 """
 
 
-def whole_runs(args, this_dir):
+def whole_runs(args, sentences, this_dir):
     """--whole: whole trainings of both checkouts in fresh processes, taking turns."""
     import subprocess
     import tempfile
 
-    opener = gzip.open if args.corpus.endswith(".gz") else open
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "corpus.txt")
-        with opener(args.corpus, "rt", encoding="utf8", errors="replace") as fin, \
-                open(path, "w", encoding="utf8") as fout:
-            for _, line in zip(range(args.lines), fin):
-                fout.write(line)
+        with open(path, "w", encoding="utf8") as fout:
+            fout.writelines(" ".join(sentence) + "\n" for sentence in sentences)
         times = {this_dir: [], args.whole: []}
         for run in range(args.runs):
             for checkout in ((this_dir, args.whole) if run % 2 == 0 else (args.whole, this_dir)):
                 env = dict(os.environ, PYTHONPATH=checkout)
                 out = subprocess.run(
                     [sys.executable, "-c", WHOLE_RUN, path, str(int(args.sg)), args.loss, args.shared_samples,
-                     str(args.size), str(args.workers), "3"],
+                     str(args.size), str(args.workers), str(WHOLE_EPOCHS)],
                     env=env, cwd=tmp, check=True, capture_output=True, text=True).stdout.split()
                 if not os.path.realpath(out[0]).startswith(os.path.realpath(checkout)):
                     raise RuntimeError(f"the run for {checkout} imported {out[0]}: build it in place first")
                 times[checkout].append((float(out[1]), float(out[2])))
     print(f"{'sg' if args.sg else 'cbow'} loss={args.loss} shared_samples={args.shared_samples} d={args.size}, "
-          f"{args.workers} workers, 3 epochs on {args.lines} lines, {args.runs} runs each")
+          f"{args.workers} workers, {WHOLE_EPOCHS} epochs on {len(sentences)} lines, {args.runs} runs each")
     medians = {}
     for checkout, runs in times.items():
         medians[checkout] = (statistics.median(t for t, _ in runs), statistics.median(c for _, c in runs))
@@ -111,7 +111,7 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="with --whole")
     parser.add_argument("--runs", type=int, default=6, help="with --whole: runs of each checkout")
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
-    parser.add_argument("--lines", type=int, default=120000)
+    parser.add_argument("--limit-words", type=int, default=None)
     parser.add_argument("--loss", default="blackout")
     parser.add_argument("--sg", action="store_true", help="skip-gram (default CBOW)")
     parser.add_argument("--shared-samples", default="8",
@@ -123,15 +123,12 @@ def main(argv=None):
         parser.error("give the other build's .so, --whole DIR or --against-itself")
 
     import blackout_ext
+    sentences, _ = load(args.corpus, args.limit_words)
     if args.whole:
-        return whole_runs(args, os.path.dirname(os.path.dirname(os.path.abspath(blackout_ext.__file__))))
+        return whole_runs(args, sentences, os.path.dirname(os.path.dirname(os.path.abspath(blackout_ext.__file__))))
     from blackout_ext import Word2Vec, _inner as this
 
     other = this if args.against_itself else load_build(args.other)
-    opener = gzip.open if args.corpus.endswith(".gz") else open
-    with opener(args.corpus, "rt", encoding="utf8", errors="replace") as fin:
-        sentences = [line.split() for _, line in zip(range(args.lines), fin)]
-    sentences = [s for s in sentences if s]
     model = Word2Vec(sentences, vector_size=args.size, sg=int(args.sg), loss=args.loss,
                      shared_samples=ast.literal_eval(args.shared_samples), min_count=5, epochs=1,
                      workers=1, seed=1)
